@@ -1,0 +1,317 @@
+"""An integration: one customer API, built once and reused for every call.
+
+It holds the loaded spec, the tools built from it, the credentials bound to
+the spec's security schemes, and the verifier for the customer's identity
+tokens. Everything that can be checked without a request is checked here,
+when the integration is built, so a misconfiguration shows at setup time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from ._credentials import ApiKey, BasicAuth, BearerToken, Credential, JwtForward
+from ._errors import ConfigError, IdentityTokenError, SpecError, UnknownToolError
+from ._loader import LoadedSpec, load_spec
+from ._refs import RefResolver
+from ._retry import RetryPolicy
+from ._security import assign_credentials, configured_bindings
+from ._servers import (
+    check_base_url,
+    common_prefix,
+    doubled_prefix,
+    fill_server_url,
+    join_url,
+    origin_of,
+)
+from ._session import IdentityVerifier, Session
+from ._tools import BuildReport, Tool, build_tools
+
+__all__ = ["Integration"]
+
+logger = logging.getLogger(__name__)
+
+SpecSource = str | os.PathLike[str] | Mapping[str, Any] | LoadedSpec
+DoubledPrefix = Literal["collapse", "keep", "error"]
+
+
+class Integration:
+    """One customer API: a spec, where to send calls, and how to authenticate.
+
+    Args:
+        spec: a file path, an http(s) URL, JSON/YAML text, a parsed dict, or
+            a `LoadedSpec`.
+        name: how sessions and reports refer to this integration.
+        base_url: where calls go; wins over the spec's `servers`.
+        auth: the credential(s) configured for the API (`ApiKey`,
+            `BearerToken`, `JwtForward`, `BasicAuth`); they are matched to the
+            spec's security schemes by kind.
+        credentials: credentials by the spec's security scheme name, for specs
+            that declare several schemes of one kind.
+        verification_secret: the secret the customer's backend signs identity
+            tokens with (HS256); needed for `JwtForward`.
+        server_variables: values for `{variables}` in server URLs.
+        spec_location: the URL the spec came from, for relative server URLs.
+        doubled_prefix: what to do when the base URL ends with the prefix every
+            path starts with (`.../api` + `/api/users`): `collapse` (default,
+            with a warning), `keep`, or `error`.
+    """
+
+    def __init__(
+        self,
+        spec: SpecSource,
+        *,
+        name: str = "default",
+        base_url: str | None = None,
+        auth: Credential | Sequence[Credential] | None = None,
+        credentials: Mapping[str, Credential] | None = None,
+        verification_secret: str | None = None,
+        server_variables: Mapping[str, str] | None = None,
+        spec_location: str | None = None,
+        doubled_prefix: DoubledPrefix = "collapse",
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        max_result_chars: int = 20_000,
+        max_response_bytes: int = 5_000_000,
+        allow_remote_refs: bool = False,
+    ) -> None:
+        self.name = name
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout
+        self.max_result_chars = max_result_chars
+        self.max_response_bytes = max_response_bytes
+        self.doubled_prefix = doubled_prefix
+
+        self.spec = (
+            spec
+            if isinstance(spec, LoadedSpec)
+            else load_spec(spec, location=spec_location, allow_remote_refs=allow_remote_refs)
+        )
+        self._location = spec_location or self.spec.location
+        self._variables = {str(k): str(v) for k, v in (server_variables or {}).items()}
+        self._base_url = check_base_url(base_url, setting="base_url") if base_url else None
+
+        auth_list = _as_list(auth)
+        explicit = dict(credentials or {})
+        self._secrets = _secret_values([*auth_list, *explicit.values()])
+        self._verifier = self._make_verifier(verification_secret, [*auth_list, *explicit.values()])
+        if verification_secret:
+            self._secrets += (verification_secret,)
+
+        self.tools, self.report = self._build(auth_list, explicit)
+        self._by_name = {tool.name: tool for tool in self.tools}
+        self._anonymous = [t for t in self.tools if t.security.anonymous is not None]
+        self._signed_in = [t for t in self.tools if t.security.signed_in is not None]
+        self.origins = frozenset(origin_of(t.base_url) for t in self.tools if t.base_url)
+        logger.info(
+            "integration %r: %d tools from %s (%d skipped)",
+            name, len(self.tools), self.spec.source, len(self.report.skipped),
+        )
+
+    def __repr__(self) -> str:
+        return f"Integration({self.name!r}, {self.spec.source!r}, {len(self.tools)} tools)"
+
+    @property
+    def secret_values(self) -> tuple[str, ...]:
+        """Every configured secret, so results and errors can be redacted."""
+        return self._secrets
+
+    def _make_verifier(
+        self, secret: str | None, credentials: list[Credential]
+    ) -> IdentityVerifier | None:
+        forwards = any(isinstance(c, JwtForward) for c in credentials)
+        if secret is None:
+            if forwards:
+                raise ConfigError(
+                    f"integration {self.name!r} forwards the user's identity token "
+                    "(JwtForward) but has no verification_secret to verify it with. "
+                    "Set verification_secret to the secret the customer's backend "
+                    "signs identity tokens with.",
+                    setting="verification_secret",
+                )
+            return None
+        if len(secret.encode()) < 32:
+            logger.warning(
+                "integration %r: the verification secret is shorter than 32 bytes, "
+                "below what HS256 calls for (RFC 7518 3.2); use a longer one",
+                self.name,
+            )
+        return IdentityVerifier(secret)
+
+    def _build(
+        self, auth: list[Credential], explicit: dict[str, Credential]
+    ) -> tuple[list[Tool], BuildReport]:
+        document = self.spec.document
+        source = self.spec.source
+        components = document.get("components")
+        schemes = components.get("securitySchemes") if isinstance(components, Mapping) else None
+        schemes = schemes if isinstance(schemes, Mapping) else {}
+        resolver = RefResolver(
+            document, source=source,
+            broken_refs=self.spec.broken_refs, anchors=self.spec.anchors,
+        )
+        resolved = {str(k): resolver.deref(v, f"/components/securitySchemes/{k}")[0]
+                    for k, v in schemes.items()}
+        bindings = assign_credentials(resolved, auth=auth, explicit=explicit, source=source)
+        prefix = self._check_prefix(document)
+
+        def base_url_for(operation: Mapping[str, Any], item: Mapping[str, Any], pointer: str) -> str:
+            return self._server_for(operation, item, pointer, prefix)
+
+        version = str(document.get("openapi", "3.0"))
+        tools, report = build_tools(
+            document,
+            resolver=resolver,
+            dialect="3.1" if version.startswith("3.1") else "3.0",
+            integration=self.name,
+            spec_version=self.spec.original_version,
+            bindings=bindings,
+            fallback=configured_bindings(auth),
+            base_url_for=base_url_for,
+        )
+        report.warnings.extend(self.spec.warnings)
+        if not tools and report.skipped:
+            first = report.skipped[0]
+            raise SpecError(
+                f"no operation could be turned into a tool; the first problem: "
+                f"{first.skipped}",
+                source=source,
+                pointer=first.pointer,
+            )
+        errors = {str(t.base_url_error) for t in tools if t.base_url_error}
+        for error in sorted(errors):
+            report.warnings.append(error)
+            logger.warning("integration %r: %s", self.name, error)
+        return tools, report
+
+    def _check_prefix(self, document: Mapping[str, Any]) -> list[str]:
+        """The doubled prefix to collapse, if the base URL repeats the paths'
+        common prefix; warns once, or raises when configured to."""
+        paths = document.get("paths")
+        if not self._base_url or not isinstance(paths, Mapping) or not paths:
+            return []
+        doubled = doubled_prefix(self._base_url, common_prefix(map(str, paths)))
+        if not doubled or self.doubled_prefix == "keep":
+            return []
+        shown = "/" + "/".join(doubled)
+        example = next(iter(paths))
+        message = (
+            f"integration {self.name!r}: the base URL {self._base_url} ends with "
+            f"{shown} and every path in {self.spec.source} starts with {shown} "
+            f"(e.g. {example})"
+        )
+        if self.doubled_prefix == "error":
+            raise ConfigError(
+                message + f". Remove {shown} from the base URL, or set "
+                "doubled_prefix='collapse'.",
+                setting="base_url",
+            )
+        logger.warning(
+            "%s; sending %s, not %s. Remove %s from the base URL to silence this.",
+            message, join_url(self._base_url, example),
+            join_url(self._base_url, shown + "/" + str(example).lstrip("/")), shown,
+        )
+        return doubled
+
+    def _server_for(
+        self, operation: Mapping[str, Any], item: Mapping[str, Any], pointer: str, prefix: list[str]
+    ) -> str:
+        if self._base_url:
+            base = self._base_url
+            if prefix:
+                # Drop the repeated segments from the base, keep the paths whole.
+                base = base[: len(base) - len("/" + "/".join(prefix))]
+            return base
+
+        item_pointer = pointer.rsplit("/", 1)[0]
+        for owner, at in ((operation, pointer), (item, item_pointer), (self.spec.document, "")):
+            servers = owner.get("servers")
+            if isinstance(servers, list) and servers:
+                return fill_server_url(
+                    servers[0], values=self._variables, location=self._location,
+                    source=self.spec.source, pointer=f"{at}/servers/0",
+                )
+        if self._location:
+            return fill_server_url(
+                {"url": "/"}, values={}, location=self._location,
+                source=self.spec.source, pointer="/servers",
+            )
+        raise ConfigError(
+            f"{self.spec.source} declares no servers and integration {self.name!r} "
+            "has no base_url: there is nowhere to send calls. Configure base_url.",
+            setting="base_url",
+        )
+
+    def tool(self, name: str) -> Tool:
+        """The tool called `name`, or `UnknownToolError` listing close names."""
+        tool = self._by_name.get(name)
+        if tool is None:
+            raise UnknownToolError(
+                f"integration {self.name!r} has no tool named {name!r}.",
+                tool=name,
+                llm_message=f"There is no tool named {name!r}. Use one of the tools listed.",
+            )
+        return tool
+
+    def tools_for(self, session: Session) -> list[Tool]:
+        """The tools `session` may call (precomputed: no work per call)."""
+        return self._signed_in if session.identified else self._anonymous
+
+    def session(self, identity_token: str | None = None, *, on_invalid: str = "raise") -> Session:
+        """A session for this integration, identified if the token verifies.
+
+        A token that does not verify raises `IdentityTokenError` saying why, or
+        with `on_invalid="anonymous"` gives an anonymous session whose
+        `token_error` holds that error.
+        """
+        if identity_token is None:
+            return Session(self.name)
+        try:
+            if self._verifier is None:
+                raise IdentityTokenError(
+                    f"integration {self.name!r} has no verification_secret, so identity "
+                    "tokens cannot be verified. Configure it to sign users in.",
+                    reason="no_secret",
+                )
+            claims = self._verifier.verify(identity_token)
+        except IdentityTokenError as exc:
+            if on_invalid == "anonymous":
+                logger.info("integration %r: identity token refused (%s)", self.name, exc.reason)
+                return Session(self.name, token_error=exc)
+            raise
+        return Session(self.name, identity_token, claims)
+
+    def verify_still_valid(self, session: Session) -> IdentityTokenError | None:
+        """Re-check an identified session's token (it may have expired since)."""
+        if not session.identified or self._verifier is None:
+            return None
+        try:
+            self._verifier.verify(session.identity_token or "")
+        except IdentityTokenError as exc:
+            return exc
+        return None
+
+
+def _as_list(auth: Credential | Sequence[Credential] | None) -> list[Credential]:
+    if auth is None:
+        return []
+    if isinstance(auth, ApiKey | BearerToken | JwtForward | BasicAuth):
+        return [auth]
+    return list(auth)
+
+
+def _secret_values(credentials: list[Credential]) -> tuple[str, ...]:
+    values: list[str] = []
+    for credential in credentials:
+        values.extend(v for v in credential.secret_values() if v)
+    for value in values:
+        if any(c in value for c in "\r\n\0"):
+            raise ConfigError(
+                "a configured credential contains a line break or NUL, which "
+                "cannot be sent in a header. Check how the secret was pasted.",
+                setting="credentials",
+            )
+    return tuple(values)

@@ -1,0 +1,87 @@
+"""Tool and argument names that every LLM provider accepts.
+
+Tool names must match `^[a-zA-Z0-9_-]{1,64}$` and be unique within an
+integration. A name comes from the `operationId`, else from the method and
+path. When a name is too long, or several operations would get the same one,
+the clash is settled by a short hash of the operation's method and path: the
+suffix of an operation never changes when other operations are added or
+reordered, unlike a counter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+
+__all__ = ["MAX_NAME", "assign_tool_names", "clean_argument_name", "operation_hash"]
+
+MAX_NAME = 64
+_HASH_LEN = 6
+_INVALID_TOOL = re.compile(r"[^A-Za-z0-9_-]+")
+_INVALID_ARG = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def operation_hash(method: str, path: str) -> str:
+    """Six hex digits that identify an operation by method and path."""
+    digest = hashlib.sha256(f"{method.upper()} {path}".encode()).hexdigest()
+    return digest[:_HASH_LEN]
+
+
+def _clean(text: str) -> str:
+    return _INVALID_TOOL.sub("_", text).strip("_") or "operation"
+
+
+def base_name(operation_id: str | None, method: str, path: str) -> str:
+    """The name before uniqueness: the operationId, or `get_users_userId`."""
+    if operation_id:
+        return _clean(operation_id)
+    segments = [s.strip("{}") for s in path.split("/") if s]
+    return _clean("_".join([method.lower(), *segments]))
+
+
+def _with_suffix(name: str, method: str, path: str) -> str:
+    suffix = "_" + operation_hash(method, path)
+    return name[: MAX_NAME - len(suffix)].rstrip("_") + suffix
+
+
+def assign_tool_names(
+    operations: Sequence[tuple[str | None, str, str]],
+) -> list[str]:
+    """Names for `(operation_id, method, path)` triples, in the same order.
+
+    A valid, unique name is kept as it is; a name that is too long or shared
+    by several operations gets `_<hash of method and path>` (cut to fit).
+    """
+    wanted = [base_name(op_id, method, path) for op_id, method, path in operations]
+    holders: dict[str, list[int]] = defaultdict(list)
+    for index, name in enumerate(wanted):
+        holders[name].append(index)
+
+    names = []
+    for index, (_, method, path) in enumerate(operations):
+        name = wanted[index]
+        if len(name) > MAX_NAME or len(holders[name]) > 1:
+            name = _with_suffix(name, method, path)
+        names.append(name)
+
+    # A suffixed name could, in theory, equal another operation's plain name;
+    # fall back to a longer hash for those few so every name stays unique.
+    taken: dict[str, int] = {}
+    for index, name in enumerate(names):
+        if name in taken:
+            _, method, path = operations[index]
+            digest = hashlib.sha256(f"{method.upper()} {path}".encode()).hexdigest()
+            name = names[index][: MAX_NAME - 17].rstrip("_") + "_" + digest[:16]
+            names[index] = name
+        taken[name] = index
+    return names
+
+
+def clean_argument_name(name: str) -> str:
+    """An argument name providers accept (`^[a-zA-Z0-9_.-]{1,64}$`)."""
+    cleaned = _INVALID_ARG.sub("_", name).strip("_") or "value"
+    if len(cleaned) > MAX_NAME:
+        cleaned = cleaned[: MAX_NAME - 7] + "_" + operation_hash("arg", name)
+    return cleaned

@@ -1,0 +1,134 @@
+"""JSON pointers and `$ref` resolution inside one loaded OpenAPI document.
+
+The loader bundles every file a multi-file document refers to into the root
+document, so by the time anything here runs every usable `$ref` is local
+(`#/...`). A `$ref` that is still not local could not be bundled; the loader
+recorded why, and resolving it raises a `SpecError` with that reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import unquote
+
+from ._errors import SpecError
+
+__all__ = ["RefResolver", "escape_token", "join_pointer", "split_pointer"]
+
+# A chain of `$ref`s pointing at `$ref`s longer than this is treated as a loop.
+_MAX_REF_CHAIN = 64
+
+
+def escape_token(token: str) -> str:
+    """Escape one JSON-pointer token (RFC 6901: `~` -> `~0`, `/` -> `~1`)."""
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def join_pointer(pointer: str, *tokens: str | int) -> str:
+    """Append tokens to a JSON pointer: `join_pointer("/paths", "/a")` is
+    `/paths/~1a`."""
+    return pointer + "".join("/" + escape_token(str(t)) for t in tokens)
+
+
+def split_pointer(pointer: str) -> list[str]:
+    """Split a JSON pointer into unescaped tokens; `""` and `"/"`-less input give
+    the root (an empty list)."""
+    if not pointer:
+        return []
+    if not pointer.startswith("/"):
+        raise ValueError(f"JSON pointer {pointer!r} must start with '/'")
+    return [t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/")]
+
+
+class RefResolver:
+    """Follows local `$ref`s in `document`, reporting problems against `source`.
+
+    `broken_refs` maps a `$ref` string that could not be bundled to the reason,
+    so the error names the missing file rather than just the string.
+    """
+
+    def __init__(
+        self,
+        document: Mapping[str, Any],
+        *,
+        source: str,
+        broken_refs: Mapping[str, str] | None = None,
+        anchors: Mapping[str, str] | None = None,
+    ) -> None:
+        self.document = document
+        self.source = source
+        self.broken_refs = dict(broken_refs or {})
+        # `$id`/`$anchor` names (OpenAPI 3.1) mapped to the pointer they stand for.
+        self.anchors = dict(anchors or {})
+
+    def lookup(self, pointer: str, *, referrer: str = "") -> Any:
+        """The node at `pointer` in the document; a missing node is a `SpecError`
+        reported at `referrer` (the place that pointed there)."""
+        node: Any = self.document
+        for token in split_pointer(pointer):
+            if isinstance(node, Mapping) and token in node:
+                node = node[token]
+            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+                node = node[int(token)]
+            else:
+                raise SpecError(
+                    f"$ref target #{pointer} does not exist in the document "
+                    f"(no {token!r} there). Fix the reference or add the target.",
+                    source=self.source,
+                    pointer=referrer or pointer,
+                )
+        return node
+
+    def ref_pointer(self, ref: Any, *, at: str) -> str:
+        """The local pointer a `$ref` value names; `at` is where the `$ref` sits."""
+        if not isinstance(ref, str):
+            raise SpecError(
+                f"$ref must be a string, got {type(ref).__name__}.",
+                source=self.source,
+                pointer=at,
+            )
+        if ref in self.anchors:
+            return self.anchors[ref]
+        if not ref.startswith("#"):
+            reason = self.broken_refs.get(ref)
+            if reason is None:
+                reason = (
+                    f"$ref {ref!r} points outside this document and was not "
+                    "loaded; only references within the document (or to files "
+                    "beside it, when it is loaded from a file) are followed"
+                )
+            raise SpecError(reason + ".", source=self.source, pointer=at)
+        fragment = ref[1:]
+        if "%" in fragment:
+            fragment = unquote(fragment)
+        if fragment and not fragment.startswith("/"):
+            raise SpecError(
+                f"$ref {ref!r} uses a plain-name fragment that no $anchor in the "
+                "document defines.",
+                source=self.source,
+                pointer=at,
+            )
+        return fragment
+
+    def deref(self, node: Any, pointer: str) -> tuple[Any, str]:
+        """Follow `node`'s `$ref` chain; return the final node and its pointer.
+
+        A node without `$ref` is returned as it is. Loops of references that
+        only point at each other are a `SpecError`.
+        """
+        seen: list[str] = []
+        while isinstance(node, Mapping) and "$ref" in node:
+            target = self.ref_pointer(node["$ref"], at=join_pointer(pointer, "$ref"))
+            if target in seen or len(seen) >= _MAX_REF_CHAIN:
+                raise SpecError(
+                    "$ref chain loops without reaching a definition: "
+                    + " -> ".join("#" + p for p in [*seen, target])
+                    + ". Point one of them at a real object.",
+                    source=self.source,
+                    pointer=pointer,
+                )
+            seen.append(target)
+            node = self.lookup(target, referrer=join_pointer(pointer, "$ref"))
+            pointer = target
+        return node, pointer

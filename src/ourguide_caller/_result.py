@@ -1,0 +1,186 @@
+"""What a call hands back: the status, the parsed body, and text for the LLM.
+
+Response bodies are read with a cap on *decoded* bytes (a 65 KB gzip body
+can inflate to gigabytes), and the text meant for the model is cut to a
+character budget with a marker that says how much there was, so the model
+can narrow its request instead of flooding its context.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from ._errors import RateLimitedError, UpstreamHTTPError
+
+__all__ = ["ToolResult", "read_body", "render_body"]
+
+_MARKER_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """The outcome of one call that reached the API.
+
+    `data` is the parsed JSON body (or the text, or None when empty);
+    `content` is what to show the model: compact, redacted and cut to the
+    configured size. On failure `error` names the kind (`auth`, `forbidden`,
+    `not_found`, `invalid_request`, `rate_limited`, `server_error`,
+    `redirect`) and `hint` says what to do about it.
+    """
+
+    tool: str
+    status: int
+    data: Any
+    content: str
+    error: str | None = None
+    hint: str | None = None
+    retry_after: float | None = None
+    attempts: int = 1
+    truncated: bool = False
+    content_type: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_llm(self) -> str:
+        """The text to return to the model as the tool's output."""
+        if self.ok:
+            return self.content
+        head = f"Error: HTTP {self.status} ({self.error})."
+        if self.hint:
+            head += " " + self.hint
+        return f"{head}\nResponse: {self.content}" if self.content else head
+
+    def raise_for_status(self) -> ToolResult:
+        """Raise `UpstreamHTTPError` (or `RateLimitedError`) unless ok."""
+        if self.ok:
+            return self
+        message = f"{self.tool}: the API answered HTTP {self.status} ({self.error})."
+        if self.hint:
+            message += " " + self.hint
+        if self.error == "rate_limited":
+            raise RateLimitedError(
+                message, tool=self.tool, retry_after=self.retry_after,
+                hint=self.hint, llm_message=self.to_llm(),
+            )
+        raise UpstreamHTTPError(
+            message, tool=self.tool, status=self.status, hint=self.hint,
+            llm_message=self.to_llm(),
+        )
+
+
+class BodyRefused(Exception):
+    """The response used an encoding we will not decode (stacked or unknown)."""
+
+
+async def read_body(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+    """Read at most `limit` decoded bytes; True in second place if cut.
+
+    Decoding is done here, chunk by chunk with a bound on each chunk's output,
+    rather than by httpx, which inflates a whole compressed chunk at once.
+    """
+    codings = [
+        c.strip().lower()
+        for c in response.headers.get("content-encoding", "").split(",")
+        if c.strip() and c.strip().lower() != "identity"
+    ]
+    if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
+        raise BodyRefused(
+            f"the response uses content-encoding {', '.join(codings)!r}; only one "
+            "layer of gzip or deflate is accepted"
+        )
+
+    decoder = None
+    if codings:
+        # 47 = auto-detect a gzip or zlib header; raw deflate is retried below.
+        decoder = zlib.decompressobj(47 if codings[0] != "deflate" else 15 + 32)
+    chunks: list[bytes] = []
+    size = 0
+    async for raw in response.aiter_raw():
+        piece = raw
+        while piece:
+            if decoder is None:
+                data, piece = piece, b""
+            else:
+                try:
+                    data = decoder.decompress(piece, limit - size + 1)
+                except zlib.error as exc:
+                    raise BodyRefused(f"the response body is not valid {codings[0]}") from exc
+                piece = decoder.unconsumed_tail
+            chunks.append(data)
+            size += len(data)
+            if size > limit:
+                return b"".join(chunks)[:limit], True
+            if decoder is not None and not data:
+                break
+    return b"".join(chunks), False
+
+
+def _charset(content_type: str | None) -> str:
+    if content_type and "charset=" in content_type:
+        candidate = content_type.split("charset=", 1)[1].split(";")[0].strip().strip('"')
+        try:
+            b"".decode(candidate)
+            return candidate
+        except LookupError:
+            pass
+    return "utf-8"
+
+
+def render_body(
+    body: bytes,
+    *,
+    content_type: str | None,
+    status: int,
+    max_chars: int,
+    cut_at_bytes: int | None,
+    secrets: Iterable[str],
+    narrowing: Iterable[str] = (),
+) -> tuple[Any, str, bool]:
+    """(data, content for the model, truncated?) from a raw body."""
+    text = body.decode(_charset(content_type), errors="replace")
+    if not text.strip():
+        note = "(no content)" if status == 204 else "(empty response body)"
+        return None, f"HTTP {status} {note}", False
+
+    data: Any = text
+    looks_json = text.lstrip()[:1] in ("{", "[")
+    if (content_type and "json" in content_type) or looks_json:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = text
+    rendered = (
+        text if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    )
+
+    for secret in secrets:
+        if secret and secret in rendered:
+            rendered = rendered.replace(secret, "[redacted]")
+            if isinstance(data, str):
+                data = rendered
+
+    if len(rendered) <= max_chars and cut_at_bytes is None:
+        return data, rendered, False
+
+    what = f"{len(rendered):,} characters"
+    if isinstance(data, list):
+        what += f", {len(data):,} items"
+    if cut_at_bytes is not None:
+        what = f"more than {cut_at_bytes:,} bytes; reading stopped there"
+    advice = "Ask for less"
+    narrowing = list(narrowing)
+    if narrowing:
+        advice += " (e.g. with " + ", ".join(f"`{n}`" for n in narrowing[:3]) + ")"
+    marker = (
+        f"\n[truncated: the response had {what}; showing the first "
+        f"{min(max_chars, len(rendered)):,} characters. {advice}.]"
+    )
+    return data, rendered[:max_chars] + marker[:_MARKER_LIMIT], True

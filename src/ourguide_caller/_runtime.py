@@ -1,0 +1,500 @@
+"""The runtime: integrations, one shared HTTP client, and the call path.
+
+A call goes through these steps, and nothing is sent unless all of the
+first four pass:
+
+1. find the tool and check the session may use it;
+2. check the arguments against the tool's compiled input schema;
+3. place the arguments into path, query, headers, cookies and body;
+4. attach the chosen credentials and check the URL's origin is the
+   integration's own;
+5. send, retrying where safe, and read the answer into a `ToolResult`.
+
+The shared client keeps no cookies and follows no redirects, and carries no
+credential: they are attached to each request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.cookiejar
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import jsonschema_rs
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    retry_if_result,
+    stop_after_attempt,
+)
+
+from ._errors import (
+    ArgumentProblem,
+    AuthRequiredError,
+    ConfigError,
+    InputValidationError,
+    UnknownToolError,
+    UpstreamUnavailableError,
+)
+from ._integration import Integration
+from ._request import serialize_arguments
+from ._result import BodyRefused, ToolResult, read_body, render_body
+from ._retry import parse_retry_after
+from ._security import Alternative
+from ._servers import origin_of
+from ._session import Session
+from ._tools import Tool
+
+__all__ = ["Runtime"]
+
+logger = logging.getLogger(__name__)
+
+_NARROWING = ("limit", "per_page", "page_size", "pageSize", "max_results", "count", "q")
+
+
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """Refuse every cookie: one user's `Set-Cookie` must never ride along
+    on another user's call through the shared client."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+
+@dataclass(slots=True)
+class _Answer:
+    """One attempt's outcome, read and closed."""
+
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    cut: bool
+    retry_after: float | None
+
+
+class Runtime:
+    """Holds integrations and one `httpx.AsyncClient`; use it as `async with`.
+
+        async with Runtime(integration) as runtime:
+            session = runtime.session(identity_token)
+            tools = runtime.tools_for(session)
+            result = await runtime.call(session, "getOrder", {"orderId": "o-1"})
+    """
+
+    def __init__(
+        self,
+        integrations: Integration | Iterable[Integration],
+        *,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        if isinstance(integrations, Integration):
+            integrations = [integrations]
+        self.integrations: dict[str, Integration] = {}
+        for integration in integrations:
+            if integration.name in self.integrations:
+                raise ConfigError(
+                    f"two integrations are named {integration.name!r}; give each a "
+                    "unique name.",
+                    setting="name",
+                )
+            self.integrations[integration.name] = integration
+        if not self.integrations:
+            raise ConfigError("a Runtime needs at least one integration.")
+
+        self._owns_client = client is None
+        self.client = client or httpx.AsyncClient(
+            follow_redirects=False,
+            cookies=http.cookiejar.CookieJar(policy=_NoCookies()),
+            timeout=httpx.Timeout(30.0, connect=10.0),
+            # Only encodings `read_body` can decode with a size bound.
+            headers={"Accept-Encoding": "gzip, deflate"},
+        )
+
+    def __repr__(self) -> str:
+        return f"Runtime({', '.join(self.integrations)})"
+
+    async def __aenter__(self) -> Runtime:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self.client.aclose()
+
+    def integration(self, name: str | None = None) -> Integration:
+        if name is None:
+            if len(self.integrations) == 1:
+                return next(iter(self.integrations.values()))
+            raise ConfigError(
+                "this runtime has several integrations "
+                f"({', '.join(self.integrations)}); name the one to use."
+            )
+        try:
+            return self.integrations[name]
+        except KeyError:
+            raise ConfigError(
+                f"no integration named {name!r}; known: {', '.join(self.integrations)}."
+            ) from None
+
+    def session(
+        self,
+        identity_token: str | None = None,
+        *,
+        integration: str | None = None,
+        on_invalid: str = "raise",
+    ) -> Session:
+        """An anonymous session, or one identified by a verified identity token
+        (see `Integration.session`)."""
+        return self.integration(integration).session(identity_token, on_invalid=on_invalid)
+
+    def tools_for(self, session: Session) -> list[Tool]:
+        """The tools this session may call."""
+        return self.integration(session.integration).tools_for(session)
+
+    async def call(
+        self, session: Session, tool_name: str, arguments: Mapping[str, Any] | None = None
+    ) -> ToolResult:
+        """Call one tool for `session` and return what the API answered.
+
+        Raises `UnknownToolError`, `AuthRequiredError`, `InputValidationError`
+        or `ConfigError` before anything is sent, and
+        `UpstreamUnavailableError` when no answer came back; an HTTP answer,
+        even a failure, is a `ToolResult` (see `ToolResult.raise_for_status`).
+        """
+        integration = self.integration(session.integration)
+        tool = integration.tool(tool_name)
+        alternative = self._alternative(integration, tool, session)
+        arguments = {} if arguments is None else arguments
+        self._validate(tool, arguments)
+        if tool.base_url is None:
+            assert tool.base_url_error is not None
+            raise tool.base_url_error
+
+        request = self._request(tool, arguments, alternative, session)
+        started = time.perf_counter()
+        answer, attempts = await self._send(integration, tool, request)
+        result = self._result(integration, tool, alternative, session, answer, attempts)
+        logger.debug(
+            "%s: %s %s -> %s in %.1f ms (%d attempt(s))",
+            tool.name, tool.method, tool.path, answer.status,
+            (time.perf_counter() - started) * 1000, attempts,
+        )
+        return result
+
+    def _alternative(self, integration: Integration, tool: Tool, session: Session) -> Alternative:
+        security = tool.security
+        if session.identified:
+            expired = integration.verify_still_valid(session)
+            if expired is None and security.signed_in is not None:
+                return security.signed_in
+            if security.anonymous is not None:
+                return security.anonymous
+            if expired is not None and security.signed_in is not None:
+                raise AuthRequiredError(
+                    f"{tool.name}: the user's identity token is no longer valid "
+                    f"({expired.reason}); the user must sign in again.",
+                    tool=tool.name,
+                    needs_sign_in=True,
+                    llm_message="The user's sign-in has expired. Ask them to sign in "
+                    "again, then retry.",
+                )
+        elif security.anonymous is not None:
+            return security.anonymous
+
+        if security.signed_in is not None:
+            raise AuthRequiredError(
+                f"{tool.name} needs a signed-in user: it forwards the user's identity "
+                "token, and this session is anonymous.",
+                tool=tool.name,
+                needs_sign_in=True,
+                llm_message=f"The tool {tool.name!r} is only available to signed-in "
+                "users. Ask the user to sign in first.",
+            )
+        missing = ", ".join(security.unserved) or "none configured"
+        raise AuthRequiredError(
+            f"{tool.name} needs credentials for security scheme(s) {missing}, which "
+            f"integration {integration.name!r} does not configure. Add them to the "
+            "integration's credentials.",
+            tool=tool.name,
+            schemes=security.unserved,
+            llm_message=f"The tool {tool.name!r} is not available: the service is not "
+            "configured with the credentials it needs.",
+        )
+
+    def _validate(self, tool: Tool, arguments: Any) -> None:
+        if not isinstance(arguments, Mapping):
+            raise InputValidationError(
+                tool=tool.name,
+                problems=[ArgumentProblem("", "arguments must be a JSON object")],
+            )
+        validator = tool._validator or _compile(tool)
+        if validator.is_valid(arguments):
+            return
+
+        problems = []
+        for error in validator.iter_errors(arguments):
+            where = "".join(f"/{p}" for p in error.instance_path)
+            problems.append(ArgumentProblem(where, error.message))
+            if len(problems) >= 10:
+                break
+        raise InputValidationError(tool=tool.name, problems=problems)
+
+    def _request(
+        self, tool: Tool, arguments: Mapping[str, Any], alternative: Alternative, session: Session
+    ) -> httpx.Request:
+        assert tool.base_url is not None
+        parts = serialize_arguments(tool, arguments)
+
+        for binding in alternative.bindings:
+            value = binding.value if binding.value is not None else session.identity_token
+            assert value is not None
+            if binding.needs_user:
+                value = "Bearer " + value
+            if binding.location == "header":
+                parts.headers[binding.name] = value
+            elif binding.location == "query":
+                parts.params.append((binding.name, value))
+            else:
+                parts.cookies.append((binding.name, value))
+        if parts.cookies:
+            parts.headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in parts.cookies)
+
+        url = tool.base_url + "/" + parts.path.lstrip("/")
+        request = self.client.build_request(
+            tool.method,
+            url,
+            params=parts.params or None,
+            headers=parts.headers,
+            json=parts.json if parts.has_json else None,
+            content=parts.content,
+            files=parts.files,
+        )
+        # Credentials go only to the integration's own origin. Arguments are
+        # encoded so they cannot change it; this check keeps it that way.
+        target = (request.url.scheme, request.url.host, request.url.port or
+                  {"http": 80, "https": 443}.get(request.url.scheme))
+        if target != origin_of(tool.base_url):
+            raise ConfigError(
+                f"{tool.name}: the request URL's origin differs from the "
+                "integration's base URL; refusing to send credentials there."
+            )
+        return request
+
+    async def _send(
+        self, integration: Integration, tool: Tool, request: httpx.Request
+    ) -> tuple[_Answer, int]:
+        policy = integration.retry
+        method = tool.method
+
+        async def attempt() -> _Answer:
+            response = await self.client.send(request, stream=True)
+            try:
+                body, cut = await read_body(response, integration.max_response_bytes)
+            finally:
+                await response.aclose()
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            return _Answer(response.status_code, response.headers, body, cut, retry_after)
+
+        def wait(state: RetryCallState) -> float:
+            outcome = state.outcome
+            retry_after = None
+            if outcome is not None and not outcome.failed:
+                retry_after = outcome.result().retry_after
+            return policy.wait(state.attempt_number, retry_after)
+
+        def before_sleep(state: RetryCallState) -> None:
+            outcome = state.outcome
+            what = (
+                type(outcome.exception()).__name__
+                if outcome is not None and outcome.failed
+                else f"HTTP {outcome.result().status}" if outcome is not None else "?"
+            )
+            logger.warning(
+                "%s: %s; retrying (attempt %d of %d)",
+                tool.name, what, state.attempt_number + 1, policy.attempts,
+            )
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(policy.attempts),
+            wait=wait,
+            retry=retry_if_exception(lambda e: policy.retry_exception(e, method))
+            | retry_if_result(lambda a: policy.retry_status(a.status, a.retry_after, method)),
+            sleep=policy.sleep,
+            before_sleep=before_sleep,
+            retry_error_callback=lambda state: state.outcome.result(),  # type: ignore[union-attr]
+            reraise=True,
+        )
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(integration.timeout):
+                answer = await retrying(attempt)
+        except (httpx.TransportError, TimeoutError, BodyRefused) as exc:
+            attempts = retrying.statistics.get("attempt_number", 1)
+            raise self._unavailable(integration, tool, exc, attempts, started) from None
+        return answer, retrying.statistics.get("attempt_number", 1)
+
+    def _unavailable(
+        self, integration: Integration, tool: Tool, exc: BaseException, attempts: int, started: float
+    ) -> UpstreamUnavailableError:
+        scheme, host, port = origin_of(tool.base_url or "")
+        if isinstance(exc, TimeoutError):
+            what = f"no answer within {integration.timeout:g} s"
+        elif isinstance(exc, BodyRefused):
+            what = str(exc)
+        else:
+            what = f"{type(exc).__name__}: {_redact(str(exc) or 'no detail', integration.secret_values)}"
+        return UpstreamUnavailableError(
+            f"{tool.name}: {tool.method} to {scheme}://{host}:{port} failed after "
+            f"{attempts} attempt(s) in {time.monotonic() - started:.1f} s ({what}). "
+            "Check that the base URL is right and the API is up.",
+            tool=tool.name,
+            attempts=attempts,
+            llm_message="The service could not be reached just now. Try again later, "
+            "or tell the user it is unavailable.",
+        )
+
+    def _result(
+        self,
+        integration: Integration,
+        tool: Tool,
+        alternative: Alternative,
+        session: Session,
+        answer: _Answer,
+        attempts: int,
+    ) -> ToolResult:
+        secrets = integration.secret_values
+        if session.identity_token:
+            secrets = (*secrets, session.identity_token)
+        content_type = answer.headers.get("content-type")
+        narrowing = [a.name for a in tool.arguments if a.wire_name in _NARROWING]
+        data, content, truncated = render_body(
+            answer.body,
+            content_type=content_type,
+            status=answer.status,
+            max_chars=integration.max_result_chars,
+            cut_at_bytes=integration.max_response_bytes if answer.cut else None,
+            secrets=secrets,
+            narrowing=narrowing,
+        )
+        error, hint = _diagnose(tool, alternative, session, answer)
+        return ToolResult(
+            tool=tool.name,
+            status=answer.status,
+            data=data,
+            content=content,
+            error=error,
+            hint=hint,
+            retry_after=answer.retry_after,
+            attempts=attempts,
+            truncated=truncated,
+            content_type=content_type,
+        )
+
+
+def _compile(tool: Tool) -> Any:
+    """Compile the tool's argument check once, on its first call.
+
+    Some specs carry regular expressions the validator's engine rejects; the
+    check then runs without `pattern`s rather than making the tool unusable.
+    """
+    try:
+        tool._validator = jsonschema_rs.validator_for(tool.input_schema)
+    except (ValueError, jsonschema_rs.ValidationError) as exc:
+        logger.warning(
+            "%s: its input schema does not compile (%s); checking it without "
+            "`pattern` keywords",
+            tool.name, exc,
+        )
+        tool._validator = jsonschema_rs.validator_for(_without_patterns(tool.input_schema))
+    return tool._validator
+
+
+def _without_patterns(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        return {
+            k: _without_patterns(v)
+            for k, v in schema.items()
+            if not (k == "pattern" and isinstance(v, str))
+        }
+    if isinstance(schema, list):
+        return [_without_patterns(v) for v in schema]
+    return schema
+
+
+def _redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret and secret in text:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+def _diagnose(
+    tool: Tool, alternative: Alternative, session: Session, answer: _Answer
+) -> tuple[str | None, str | None]:
+    """Error kind and advice for a failed answer; (None, None) on success."""
+    status = answer.status
+    if 200 <= status < 300:
+        return None, None
+
+    if 300 <= status < 400:
+        location = answer.headers.get("location", "")
+        shown = location.split("?", 1)[0]
+        return "redirect", (
+            f"The API redirected to {shown or 'another URL'}; redirects are not "
+            "followed, so credentials never leave the API's own address. If the API "
+            "moved, update the integration's base URL."
+        )
+
+    if status == 401:
+        return "auth", _unauthorised_hint(alternative, session)
+    if status == 403:
+        return "forbidden", (
+            "The credentials were accepted but do not allow this operation; the user "
+            "or the integration lacks the permission."
+        )
+    if status == 404:
+        return "not_found", "Nothing exists at that address: check the identifiers."
+    if status == 429:
+        wait = answer.retry_after
+        when = f" after {wait:g} s" if wait is not None else " later"
+        return "rate_limited", f"The API is rate-limiting calls; try again{when}."
+    if 400 <= status < 500:
+        return "invalid_request", (
+            "The API rejected the request; read its message and correct the arguments."
+        )
+    wait = answer.retry_after
+    when = f" Retry after {wait:g} s." if wait is not None else ""
+    return "server_error", f"The API failed on its side.{when}"
+
+
+def _unauthorised_hint(alternative: Alternative, session: Session) -> str:
+    if alternative.needs_user:
+        expires = session.expires_at
+        if expires is not None and expires < time.time():
+            return (
+                "The user's identity token has expired: ask the user to sign in "
+                "again."
+            )
+        return (
+            "The API refused the user's identity token, which is valid here: the API "
+            "probably verifies tokens with a different secret than this integration's "
+            "verification_secret, or expects another token. Check that both use the "
+            "same secret."
+        )
+    if not alternative.bindings:
+        return (
+            "The API wants credentials for this operation although the spec marks it "
+            "public; configure credentials for it (and fix the spec's `security`)."
+        )
+    used = ", ".join(f"{b.scheme} ({b.describe()})" for b in alternative.bindings)
+    return (
+        f"The API refused the configured credential: {used}. Check the key or token "
+        "configured for the integration."
+    )

@@ -1,0 +1,177 @@
+"""Base URLs: which server an operation is sent to, and how paths are joined.
+
+The configured base URL wins over everything in the spec. Otherwise the
+operation's own `servers` are used, then its path item's, then the document's
+first server, with `{variables}` filled from the configuration or their
+defaults. A relative server URL is resolved against the URL the spec was
+loaded from.
+
+Joining keeps the base URL's whole path and never doubles a slash:
+
+    join("https://gw.test/tenant-7/api/", "/users/1")
+    -> "https://gw.test/tenant-7/api/users/1"
+
+(`urllib.parse.urljoin` would drop `/tenant-7/api` here, because the path
+starts with a slash.)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from ._errors import ConfigError, SpecError
+
+__all__ = [
+    "check_base_url",
+    "common_prefix",
+    "doubled_prefix",
+    "fill_server_url",
+    "join_url",
+    "origin_of",
+]
+
+_VARIABLE = re.compile(r"\{([^{}]*)\}")
+
+
+def origin_of(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the default port made explicit."""
+    parts = urlsplit(url)
+    port = parts.port
+    if port is None:
+        port = {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def check_base_url(url: str, *, setting: str) -> str:
+    """A configured base URL must be absolute http(s) with a host; returns it
+    without a trailing slash."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{setting} {url!r} is not an absolute http(s) URL. Give the full "
+            "base URL, e.g. https://api.example.com/v1.",
+            setting=setting,
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(
+            f"{setting} must not carry a query or fragment; put only scheme, "
+            "host and path prefix there.",
+            setting=setting,
+        )
+    if parts.username or parts.password:
+        raise ConfigError(
+            f"{setting} must not carry credentials in the URL; configure them "
+            "as credentials instead.",
+            setting=setting,
+        )
+    return url.strip().rstrip("/")
+
+
+def fill_server_url(
+    server: Any,
+    *,
+    values: Mapping[str, str],
+    location: str | None,
+    source: str,
+    pointer: str,
+) -> str:
+    """One Server Object -> an absolute base URL without a trailing slash."""
+    if not isinstance(server, Mapping) or not isinstance(server.get("url"), str):
+        raise SpecError(
+            "a server must be an object with a string `url`.",
+            source=source,
+            pointer=pointer,
+        )
+    template = server["url"]
+    declared = server.get("variables") or {}
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        spec = declared.get(name) if isinstance(declared, Mapping) else None
+        if name in values:
+            value = str(values[name])
+            allowed = spec.get("enum") if isinstance(spec, Mapping) else None
+            if allowed and value not in [str(v) for v in allowed]:
+                raise ConfigError(
+                    f"server variable {name!r} is set to {value!r}, which is not "
+                    f"one of {', '.join(map(str, allowed))} allowed by {source} "
+                    f"at #{pointer}. Pick one of those values.",
+                    setting=f"server_variables.{name}",
+                )
+            return value
+        if isinstance(spec, Mapping) and "default" in spec:
+            return str(spec["default"])
+        raise ConfigError(
+            f"server URL {template!r} ({source}#{pointer}) uses the variable "
+            f"{{{name}}}, which has no default. Set server_variables.{name} or "
+            "configure a base URL.",
+            setting=f"server_variables.{name}",
+        )
+
+    url = _VARIABLE.sub(substitute, template).strip()
+    parts = urlsplit(url)
+    if not parts.scheme:
+        if location is None:
+            raise ConfigError(
+                f"the server URL {url!r} ({source}#{pointer}) is relative and the "
+                "spec was not loaded from a URL to resolve it against. Configure "
+                "a base URL.",
+                setting="base_url",
+            )
+        url = urljoin(location, url)
+        parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"the server URL {url!r} ({source}#{pointer}) is not a usable http(s) "
+            "URL. Configure a base URL.",
+            setting="base_url",
+        )
+    return url.rstrip("/")
+
+
+def join_url(base: str, path: str) -> str:
+    """Base URL + path template, keeping the base's whole path, one slash."""
+    return base.rstrip("/") + "/" + path.lstrip("/")
+
+
+def _segments(path: str) -> list[str]:
+    return [s for s in path.split("/") if s]
+
+
+def common_prefix(paths: Iterable[str]) -> list[str]:
+    """The leading segments every path shares (template segments excluded)."""
+    prefix: list[str] | None = None
+    for path in paths:
+        segments = _segments(path)
+        if prefix is None:
+            # A template segment ends the usable prefix: `/{tenant}/x` has none.
+            literal = segments
+            for index, segment in enumerate(segments):
+                if "{" in segment:
+                    literal = segments[:index]
+                    break
+            prefix = literal
+            continue
+
+        keep = 0
+        while keep < min(len(prefix), len(segments)):
+            if prefix[keep] != segments[keep]:
+                break
+            keep += 1
+        prefix = prefix[:keep]
+        if not prefix:
+            break
+    return prefix or []
+
+
+def doubled_prefix(base_url: str, prefix: list[str]) -> list[str]:
+    """The longest run of segments the base URL ends with and every path
+    starts with (`/api` in `https://x.test/api` + `/api/users`)."""
+    base = _segments(urlsplit(base_url).path)
+    for size in range(min(len(base), len(prefix)), 0, -1):
+        if base[-size:] == prefix[:size]:
+            return prefix[:size]
+    return []

@@ -1,0 +1,662 @@
+"""Tools: what each OpenAPI operation becomes, and how it is built.
+
+A `Tool` is everything needed to offer an operation to an LLM (name,
+description, JSON Schema of the arguments) and to turn the LLM's arguments
+back into an HTTP request (`arguments` say where each argument goes). Tools
+are built once per integration by `build_tools` and then only read.
+
+Arguments are one flat object. Body properties keep their own names; a
+parameter whose name another location already uses gets its location as a
+suffix, so nothing is dropped or merged:
+
+    path id + body {id, name} + query name
+    -> {"id__path", "id", "name", "name__query"}
+
+Every renaming is listed in the build report.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._errors import ConfigError, SpecError
+from ._naming import assign_tool_names, clean_argument_name
+from ._refs import RefResolver, join_pointer
+from ._schema import SchemaConverter, SchemaSession
+from ._security import Binding, ToolSecurity, parse_requirements, tool_security
+
+__all__ = [
+    "Argument",
+    "Body",
+    "BuildReport",
+    "OperationReport",
+    "Tool",
+    "build_tools",
+]
+
+logger = logging.getLogger(__name__)
+
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_READ_ONLY = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_LOCATIONS = ("path", "query", "header", "cookie")
+# Headers OpenAPI says a parameter may not define: the runtime owns them.
+_RESERVED_HEADERS = frozenset({"accept", "content-type", "authorization"})
+# Which location keeps the plain name when several share it.
+_PRIORITY = {"body": 0, "path": 1, "query": 2, "header": 3, "cookie": 4}
+_JSON_TYPES = ("application/json",)
+
+
+@dataclass(frozen=True, slots=True)
+class Argument:
+    """Where one tool argument goes on the wire.
+
+    `location` is path, query, header, cookie or body (a property of an object
+    body); `wire_name` is the parameter or property name the API expects.
+    """
+
+    name: str
+    location: str
+    wire_name: str
+    required: bool
+    style: str = "form"
+    explode: bool = True
+    allow_reserved: bool = False
+    # Parameters declared with `content: application/json` are sent as JSON.
+    as_json: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """The request body: its media type and whether its properties are spread
+    into the arguments (`flattened`) or carried whole by `argument`."""
+
+    media_type: str
+    flattened: bool
+    argument: str | None
+    required: bool
+
+
+@dataclass(eq=False)
+class Tool:
+    """One operation offered as an LLM tool.
+
+    `input_schema` is a JSON Schema (2020-12) object for the arguments;
+    `security` says what the call needs; `read_only`, `destructive` and
+    `consequential` tell an agent whether to confirm with the user first.
+    """
+
+    name: str
+    description: str
+    method: str
+    path: str
+    input_schema: dict[str, Any]
+    security: ToolSecurity
+    integration: str
+    operation_id: str | None = None
+    tags: tuple[str, ...] = ()
+    deprecated: bool = False
+    read_only: bool = False
+    destructive: bool = False
+    consequential: bool = True
+    arguments: tuple[Argument, ...] = ()
+    body: Body | None = None
+    base_url: str | None = None
+    base_url_error: ConfigError | None = field(default=None, repr=False)
+    pointer: str = ""
+    _validator: Any = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        return f"Tool({self.name!r}, {self.method} {self.path})"
+
+    @property
+    def needs_user(self) -> bool:
+        """True when only a signed-in session can call it."""
+        return self.security.anonymous is None and self.security.signed_in is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        """A plain description of the tool (the CLI's `--format json`)."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "method": self.method,
+            "path": self.path,
+            "operation_id": self.operation_id,
+            "input_schema": self.input_schema,
+            "security": self.security.summary(),
+            "requires_signed_in_user": self.needs_user,
+            "read_only": self.read_only,
+            "destructive": self.destructive,
+            "consequential": self.consequential,
+            "deprecated": self.deprecated,
+            "tags": list(self.tags),
+        }
+
+
+@dataclass(frozen=True)
+class OperationReport:
+    """What became of one operation: its tool, or why it was skipped."""
+
+    method: str
+    path: str
+    pointer: str
+    tool: str | None = None
+    skipped: str | None = None
+    renamed_arguments: tuple[tuple[str, str], ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class BuildReport:
+    """Per-operation outcome of building one integration's tools."""
+
+    integration: str
+    source: str
+    spec_version: str
+    operations: list[OperationReport] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> list[OperationReport]:
+        return [op for op in self.operations if op.tool is None]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "integration": self.integration,
+            "source": self.source,
+            "spec_version": self.spec_version,
+            "tools": sum(1 for op in self.operations if op.tool),
+            "skipped": len(self.skipped),
+            "warnings": list(self.warnings),
+            "operations": [
+                {
+                    "method": op.method,
+                    "path": op.path,
+                    "pointer": op.pointer,
+                    "tool": op.tool,
+                    "skipped": op.skipped,
+                    "renamed_arguments": [list(pair) for pair in op.renamed_arguments],
+                    "notes": list(op.notes),
+                }
+                for op in self.operations
+            ],
+        }
+
+    def __str__(self) -> str:
+        made = sum(1 for op in self.operations if op.tool)
+        lines = [
+            f"{self.integration}: {self.source} (OpenAPI {self.spec_version}): "
+            f"{made} tools from {len(self.operations)} operations, "
+            f"{len(self.skipped)} skipped, {len(self.warnings)} warnings"
+        ]
+        for op in self.operations:
+            head = f"  {op.method:7} {op.path}"
+            if op.tool is None:
+                lines.append(f"{head} -> skipped: {op.skipped}")
+                continue
+            lines.append(f"{head} -> {op.tool}")
+            for original, renamed in op.renamed_arguments:
+                lines.append(f"      argument {original} is called {renamed}")
+            for note in op.notes:
+                lines.append(f"      note: {note}")
+        lines.extend(f"  warning: {w}" for w in self.warnings)
+        return "\n".join(lines)
+
+
+@dataclass
+class _Candidate:
+    """An argument before names are settled."""
+
+    location: str
+    wire_name: str
+    schema: dict[str, Any] | bool
+    required: bool
+    style: str = "form"
+    explode: bool = True
+    allow_reserved: bool = False
+    as_json: bool = False
+
+
+@dataclass
+class _Draft:
+    """One operation's tool, before its name is assigned."""
+
+    operation_id: str | None
+    method: str
+    path: str
+    pointer: str
+    description: str
+    input_schema: dict[str, Any]
+    arguments: tuple[Argument, ...]
+    body: Body | None
+    requirements: tuple[tuple[str, ...], ...] | None
+    operation: Mapping[str, Any]
+    path_item: Mapping[str, Any]
+    renamed: tuple[tuple[str, str], ...]
+    notes: tuple[str, ...]
+
+
+BaseUrlFor = Callable[[Mapping[str, Any], Mapping[str, Any], str], str]
+
+
+def build_tools(
+    document: Mapping[str, Any],
+    *,
+    resolver: RefResolver,
+    dialect: str,
+    integration: str,
+    spec_version: str,
+    bindings: Mapping[str, Binding],
+    fallback: tuple[Binding, ...],
+    base_url_for: BaseUrlFor,
+) -> tuple[list[Tool], BuildReport]:
+    """Every operation of `document` -> a tool, plus the report of what happened.
+
+    An operation that cannot be turned into a tool is skipped and reported;
+    problems with the document as a whole raise `SpecError`.
+    """
+    source = resolver.source
+    report = BuildReport(integration, source, spec_version)
+    paths = document.get("paths") or {}
+    if not isinstance(paths, Mapping):
+        raise SpecError("`paths` must be an object.", source=source, pointer="/paths")
+
+    schemes = _security_schemes(document, resolver)
+    hidden = {
+        (where, name.lower())
+        for where, name in (
+            (s.get("in", "header"), str(s.get("name", "")))
+            for s in schemes.values()
+            if s.get("type") == "apiKey"
+        )
+    }
+    declares_security = "security" in document or any(
+        isinstance(item, Mapping)
+        and any(isinstance(item.get(m), Mapping) and "security" in item[m] for m in METHODS)
+        for item in paths.values()
+    )
+    converter = SchemaConverter(resolver, dialect=dialect)
+
+    drafts: list[_Draft] = []
+    for path, raw_item in paths.items():
+        item_pointer = join_pointer("/paths", str(path))
+        try:
+            item, _ = resolver.deref(raw_item, item_pointer)
+        except SpecError as exc:
+            report.operations.append(OperationReport("*", str(path), item_pointer, skipped=exc.reason))
+            continue
+        if not isinstance(item, Mapping):
+            raise SpecError("a path item must be an object.", source=source, pointer=item_pointer)
+
+        for method in METHODS:
+            operation = item.get(method)
+            if operation is None:
+                continue
+            pointer = join_pointer(item_pointer, method)
+            try:
+                draft = _draft_operation(
+                    operation, item, str(path), method, pointer,
+                    document=document, resolver=resolver, converter=converter,
+                    hidden=hidden, declares_security=declares_security,
+                )
+            except SpecError as exc:
+                logger.warning("skipping %s %s: %s", method.upper(), path, exc)
+                report.operations.append(
+                    OperationReport(method.upper(), str(path), pointer, skipped=str(exc))
+                )
+                continue
+            drafts.append(draft)
+
+    names = assign_tool_names([(d.operation_id, d.method, d.path) for d in drafts])
+    tools = []
+    for name, draft in zip(names, drafts, strict=True):
+        tools.append(_finish(draft, name, integration, bindings, fallback, base_url_for))
+        notes = draft.notes
+        if draft.operation_id and name != draft.operation_id:
+            notes = (f"operationId {draft.operation_id!r} became {name!r}", *notes)
+        report.operations.append(
+            OperationReport(draft.method, draft.path, draft.pointer, tool=name,
+                            renamed_arguments=draft.renamed, notes=notes)
+        )
+    return tools, report
+
+
+def _security_schemes(
+    document: Mapping[str, Any], resolver: RefResolver
+) -> dict[str, Mapping[str, Any]]:
+    components = document.get("components") or {}
+    raw = components.get("securitySchemes") or {} if isinstance(components, Mapping) else {}
+    schemes = {}
+    for name, scheme in raw.items():
+        pointer = join_pointer("/components/securitySchemes", name)
+        target, _ = resolver.deref(scheme, pointer)
+        if not isinstance(target, Mapping) or "type" not in target:
+            raise SpecError(
+                "a security scheme must be an object with a `type`.",
+                source=resolver.source,
+                pointer=pointer,
+            )
+        schemes[str(name)] = target
+    return schemes
+
+
+def _draft_operation(
+    operation: Any,
+    item: Mapping[str, Any],
+    path: str,
+    method: str,
+    pointer: str,
+    *,
+    document: Mapping[str, Any],
+    resolver: RefResolver,
+    converter: SchemaConverter,
+    hidden: set[tuple[str, str]],
+    declares_security: bool,
+) -> _Draft:
+    source = resolver.source
+    if not isinstance(operation, Mapping):
+        raise SpecError("an operation must be an object.", source=source, pointer=pointer)
+
+    session = converter.session()
+    notes: list[str] = []
+    candidates = _parameters(item, operation, pointer, resolver, session, hidden, notes)
+    _check_path_template(path, candidates, notes)
+    body, body_candidates = _request_body(operation, pointer, resolver, session, notes)
+    arguments, properties, required, renamed = _settle_names(candidates + body_candidates, body)
+    if body is not None and not body.flattened:
+        body = Body(body.media_type, False, arguments[-1].name, body.required)
+
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    if required:
+        schema["required"] = required
+    schema = session.finish(schema)
+    notes.extend(session.notes)
+
+    requirements = None
+    if "security" in operation:
+        requirements = parse_requirements(
+            operation["security"], source=source, pointer=join_pointer(pointer, "security")
+        )
+    elif "security" in document:
+        requirements = parse_requirements(document["security"], source=source, pointer="/security")
+    elif declares_security:
+        requirements = ()
+
+    operation_id = operation.get("operationId")
+    return _Draft(
+        operation_id=str(operation_id) if operation_id else None,
+        method=method.upper(),
+        path=path,
+        pointer=pointer,
+        description=_description(operation, method, path),
+        input_schema=schema,
+        arguments=tuple(arguments),
+        body=body,
+        requirements=requirements,
+        operation=operation,
+        path_item=item,
+        renamed=tuple(renamed),
+        notes=tuple(notes),
+    )
+
+
+def _description(operation: Mapping[str, Any], method: str, path: str) -> str:
+    parts = []
+    for key in ("summary", "description"):
+        text = operation.get(key)
+        if isinstance(text, str) and text.strip() and text.strip() not in parts:
+            parts.append(text.strip())
+    if operation.get("deprecated"):
+        parts.append("Deprecated: prefer another operation where one exists.")
+    return "\n\n".join(parts) or f"{method.upper()} {path}"
+
+
+def _parameters(
+    item: Mapping[str, Any],
+    operation: Mapping[str, Any],
+    pointer: str,
+    resolver: RefResolver,
+    session: SchemaSession,
+    hidden: set[tuple[str, str]],
+    notes: list[str],
+) -> list[_Candidate]:
+    """Path-item and operation parameters (the operation's win), converted."""
+    source = resolver.source
+    item_pointer = pointer.rsplit("/", 1)[0]
+    merged: dict[tuple[str, str], tuple[Mapping[str, Any], str]] = {}
+    for owner, owner_pointer in ((item, item_pointer), (operation, pointer)):
+        raw = owner.get("parameters") or []
+        if not isinstance(raw, list):
+            raise SpecError(
+                "`parameters` must be a list.",
+                source=source,
+                pointer=join_pointer(owner_pointer, "parameters"),
+            )
+        for index, entry in enumerate(raw):
+            at = join_pointer(owner_pointer, "parameters", index)
+            param, param_pointer = resolver.deref(entry, at)
+            if not isinstance(param, Mapping) or not isinstance(param.get("name"), str):
+                raise SpecError("a parameter must be an object with a string `name`.",
+                                source=source, pointer=param_pointer)
+            where = param.get("in")
+            if where not in _LOCATIONS:
+                raise SpecError(
+                    f"parameter {param['name']!r} has in: {where!r}; expected one of "
+                    f"{', '.join(_LOCATIONS)}.",
+                    source=source,
+                    pointer=param_pointer,
+                )
+            merged[(where, param["name"])] = (param, param_pointer)
+
+    candidates = []
+    for (where, name), (param, param_pointer) in merged.items():
+        if where == "header" and name.lower() in _RESERVED_HEADERS:
+            notes.append(f"header parameter {name!r} is set by the runtime, not the model")
+            continue
+        if (where, name.lower()) in hidden:
+            notes.append(f"{where} parameter {name!r} carries a credential; the runtime fills it")
+            continue
+        candidates.append(_candidate(param, param_pointer, where, name, session))
+    return candidates
+
+
+def _candidate(
+    param: Mapping[str, Any], pointer: str, where: str, name: str, session: SchemaSession
+) -> _Candidate:
+    as_json = False
+    if "schema" in param:
+        schema = session.convert(param["schema"], join_pointer(pointer, "schema"))
+    elif isinstance(param.get("content"), Mapping) and param["content"]:
+        media, media_object = next(iter(param["content"].items()))
+        as_json = "json" in str(media)
+        raw = media_object.get("schema", {}) if isinstance(media_object, Mapping) else {}
+        schema = session.convert(raw, join_pointer(pointer, "content", media, "schema"))
+    else:
+        schema = {"type": "string"}
+
+    schema = _described(schema, param.get("description"), param.get("deprecated"))
+    default_style = "form" if where in ("query", "cookie") else "simple"
+    style = str(param.get("style") or default_style)
+    explode = param.get("explode")
+    return _Candidate(
+        location=where,
+        wire_name=name,
+        schema=schema,
+        required=bool(param.get("required")) or where == "path",
+        style=style,
+        explode=bool(explode) if explode is not None else style == "form",
+        allow_reserved=bool(param.get("allowReserved")),
+        as_json=as_json,
+    )
+
+
+def _described(schema: dict[str, Any] | bool, text: Any, deprecated: Any) -> dict[str, Any]:
+    """A copy of `schema` carrying the parameter's description (the converted
+    fragment may be shared, so it is never modified in place)."""
+    result: dict[str, Any] = {} if isinstance(schema, bool) else dict(schema)
+    if schema is False:
+        result = {"not": {}}
+    if isinstance(text, str) and text.strip() and "description" not in result:
+        result["description"] = text.strip()
+    if deprecated:
+        result["deprecated"] = True
+    return result
+
+
+def _check_path_template(path: str, candidates: list[_Candidate], notes: list[str]) -> None:
+    """Template variables without a declared parameter become required string
+    arguments, so the URL can always be filled."""
+    declared = {c.wire_name for c in candidates if c.location == "path"}
+    for segment in path.split("{")[1:]:
+        name = segment.split("}", 1)[0]
+        if name and name not in declared:
+            notes.append(f"path variable {{{name}}} is not declared; taken as a string")
+            candidates.append(_Candidate("path", name, {"type": "string"}, True, "simple", False))
+            declared.add(name)
+
+
+def _pick_media_type(content: Mapping[str, Any]) -> str:
+    kinds = list(content)
+    for wanted in ("application/json",):
+        if wanted in kinds:
+            return wanted
+    for kind in kinds:
+        if kind.split(";")[0].strip().endswith("+json"):
+            return kind
+    for wanted in ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain"):
+        if wanted in kinds:
+            return wanted
+    return kinds[0]
+
+
+def _request_body(
+    operation: Mapping[str, Any],
+    pointer: str,
+    resolver: RefResolver,
+    session: SchemaSession,
+    notes: list[str],
+) -> tuple[Body | None, list[_Candidate]]:
+    if "requestBody" not in operation:
+        return None, []
+    at = join_pointer(pointer, "requestBody")
+    body, body_pointer = resolver.deref(operation["requestBody"], at)
+    if not isinstance(body, Mapping):
+        raise SpecError("requestBody must be an object.", source=resolver.source, pointer=at)
+    content = body.get("content")
+    if not isinstance(content, Mapping) or not content:
+        notes.append("requestBody declares no content; no body is sent")
+        return None, []
+
+    media_type = _pick_media_type(content)
+    media = content[media_type]
+    raw = media.get("schema", {}) if isinstance(media, Mapping) else {}
+    schema = session.convert(raw, join_pointer(body_pointer, "content", media_type, "schema"))
+    required = bool(body.get("required"))
+    structured = media_type.startswith(("application/x-www-form-urlencoded", "multipart/"))
+    structured = structured or "json" in media_type
+
+    if structured and _is_plain_object(schema):
+        assert isinstance(schema, dict)
+        needed = set(schema.get("required") or []) if required else set()
+        candidates = [
+            _Candidate("body", str(name), prop, str(name) in needed)
+            for name, prop in (schema.get("properties") or {}).items()
+        ]
+        return Body(media_type, True, None, required), candidates
+
+    if not structured and schema in ({}, True):
+        schema = {"type": "string"}
+    whole = _described(schema, body.get("description") or f"The request body ({media_type}).", None)
+    return Body(media_type, False, None, required), [_Candidate("body", "body", whole, required)]
+
+
+def _is_plain_object(schema: Any) -> bool:
+    """An object body whose properties can be spread into the arguments."""
+    if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
+        return False
+    if any(k in schema for k in ("allOf", "anyOf", "oneOf", "not", "if", "patternProperties")):
+        return False
+    kind = schema.get("type", "object")
+    return kind == "object" or (isinstance(kind, list) and "object" in kind)
+
+
+def _settle_names(
+    candidates: list[_Candidate], body: Body | None
+) -> tuple[list[Argument], dict[str, Any], list[str], list[tuple[str, str]]]:
+    """Give every candidate a unique, provider-safe argument name."""
+    by_name: dict[str, list[_Candidate]] = {}
+    for candidate in candidates:
+        by_name.setdefault(clean_argument_name(candidate.wire_name), []).append(candidate)
+
+    arguments: list[Argument] = []
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    renamed: list[tuple[str, str]] = []
+    for plain, group in by_name.items():
+        group.sort(key=lambda c: _PRIORITY[c.location])
+        for rank, candidate in enumerate(group):
+            name = plain if rank == 0 else f"{plain}__{candidate.location}"
+            if name in properties:
+                name = f"{name}_{rank}"
+            if name != candidate.wire_name:
+                renamed.append((f"{candidate.location} {candidate.wire_name!r}", name))
+            arguments.append(
+                Argument(name, candidate.location, candidate.wire_name, candidate.required,
+                         candidate.style, candidate.explode, candidate.allow_reserved,
+                         candidate.as_json)
+            )
+            properties[name] = candidate.schema
+            if candidate.required:
+                required.append(name)
+
+    # The whole-body argument, when there is one, goes last so callers can
+    # find it; its name is whatever it was settled to.
+    if body is not None and not body.flattened:
+        whole = [a for a in arguments if a.location == "body"]
+        arguments = [a for a in arguments if a.location != "body"] + whole
+    return arguments, properties, required, renamed
+
+
+def _finish(
+    draft: _Draft,
+    name: str,
+    integration: str,
+    bindings: Mapping[str, Binding],
+    fallback: tuple[Binding, ...],
+    base_url_for: BaseUrlFor,
+) -> Tool:
+    base_url, error = None, None
+    try:
+        base_url = base_url_for(draft.operation, draft.path_item, draft.pointer)
+    except ConfigError as exc:
+        error = exc
+
+    consequential = draft.operation.get("x-openai-isConsequential")
+    read_only = draft.method in _READ_ONLY
+    tags = draft.operation.get("tags") or ()
+    return Tool(
+        name=name,
+        description=draft.description,
+        method=draft.method,
+        path=draft.path,
+        input_schema=draft.input_schema,
+        security=tool_security(draft.requirements, bindings, fallback),
+        integration=integration,
+        operation_id=draft.operation_id,
+        tags=tuple(str(t) for t in tags) if isinstance(tags, Sequence) else (),
+        deprecated=bool(draft.operation.get("deprecated")),
+        read_only=read_only,
+        destructive=draft.method == "DELETE",
+        consequential=bool(consequential) if consequential is not None else not read_only,
+        arguments=draft.arguments,
+        body=draft.body,
+        base_url=base_url,
+        base_url_error=error,
+        pointer=draft.pointer,
+    )
