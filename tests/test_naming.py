@@ -36,13 +36,11 @@ def test_collision_suffix_does_not_depend_on_order():
     """A clash is settled by a hash of method and path, not by position."""
     ops = [("proxy", "GET", "/p"), ("proxy", "POST", "/p"), ("other", "GET", "/o")]
 
-    forward = dict(zip([o[1] for o in ops], assign_tool_names(ops), strict=True))
-    backward = dict(
-        zip([o[1] for o in reversed(ops)], assign_tool_names(ops[::-1]), strict=True)
-    )
+    forward = dict(zip(ops, assign_tool_names(ops), strict=True))
+    backward = dict(zip(ops[::-1], assign_tool_names(ops[::-1]), strict=True))
 
     assert forward == backward
-    assert forward["GET"] != forward["POST"]
+    assert forward[ops[0]] != forward[ops[1]]
     assert "other" in assign_tool_names(ops)
 
 

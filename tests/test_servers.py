@@ -22,7 +22,11 @@ SERVER = {
 
 def fill(server, values=None, location=None):
     return fill_server_url(
-        server, values=values or {}, location=location, source="s.yaml", pointer="/servers/0"
+        server,
+        values=values or {},
+        location=location,
+        source="s.yaml",
+        pointer="/servers/0",
     )
 
 
@@ -79,8 +83,15 @@ def test_doubled_prefix_detection():
 
 def test_base_url_must_be_absolute_and_clean():
     """A configured base URL must be absolute http(s) without credentials."""
-    assert "https://x.test/api" == check_base_url("https://x.test/api/", setting="base_url")
+    assert "https://x.test/api" == check_base_url(
+        "https://x.test/api/", setting="base_url"
+    )
 
-    for bad in ["x.test/api", "ftp://x.test", "https://user:pw@x.test", "https://x.test?k=1"]:
+    for bad in [
+        "x.test/api",
+        "ftp://x.test",
+        "https://user:pw@x.test",
+        "https://x.test?k=1",
+    ]:
         with pytest.raises(ConfigError):
             check_base_url(bad, setting="base_url")

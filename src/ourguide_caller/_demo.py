@@ -81,7 +81,7 @@ async def _calls(console: Console, base_url: str, secrets: dict[str, str]) -> No
 
         console.rule("One call per auth type")
         calls = [
-            ("no auth: searchProducts", anonymous, "searchProducts", {"q": "lamp", "limit": 2}),
+            ("no auth: searchProducts", anonymous, "searchProducts", {"q": "coffee", "limit": 2}),
             ("API key: getOrder", anonymous, "getOrder", {"orderId": "o-5001"}),
             ("bearer token: getStockReport", anonymous, "getStockReport", {"below": 20}),
             ("JWT forward: listMyOrders as ada", ada, "listMyOrders", {}),

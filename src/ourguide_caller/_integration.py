@@ -18,7 +18,7 @@ from ._errors import ConfigError, IdentityTokenError, SpecError, UnknownToolErro
 from ._loader import LoadedSpec, load_spec
 from ._refs import RefResolver
 from ._retry import RetryPolicy
-from ._security import assign_credentials, configured_bindings
+from ._security import assign_credentials, configured_bindings, security_schemes
 from ._servers import (
     check_base_url,
     common_prefix,
@@ -146,16 +146,12 @@ class Integration:
     ) -> tuple[list[Tool], BuildReport]:
         document = self.spec.document
         source = self.spec.source
-        components = document.get("components")
-        schemes = components.get("securitySchemes") if isinstance(components, Mapping) else None
-        schemes = schemes if isinstance(schemes, Mapping) else {}
         resolver = RefResolver(
             document, source=source,
             broken_refs=self.spec.broken_refs, anchors=self.spec.anchors,
         )
-        resolved = {str(k): resolver.deref(v, f"/components/securitySchemes/{k}")[0]
-                    for k, v in schemes.items()}
-        bindings = assign_credentials(resolved, auth=auth, explicit=explicit, source=source)
+        schemes = security_schemes(document, resolver)
+        bindings = assign_credentials(schemes, auth=auth, explicit=explicit, source=source)
         prefix = self._check_prefix(document)
 
         def base_url_for(operation: Mapping[str, Any], item: Mapping[str, Any], pointer: str) -> str:
@@ -168,6 +164,7 @@ class Integration:
             dialect="3.1" if version.startswith("3.1") else "3.0",
             integration=self.name,
             spec_version=self.spec.original_version,
+            schemes=schemes,
             bindings=bindings,
             fallback=configured_bindings(auth),
             base_url_for=base_url_for,

@@ -47,23 +47,34 @@ import jsonschema_rs
 from ._errors import SpecError
 from ._refs import RefResolver, escape_token, split_pointer
 
-__all__ = ["MAX_INLINE_DEPTH", "MAX_LITERAL_DEPTH", "SchemaConverter", "SchemaSession"]
+__all__ = [
+    "MAX_INLINE_DEPTH",
+    "MAX_LITERAL_DEPTH",
+    "MAX_NOTES",
+    "SchemaConverter",
+    "SchemaSession",
+]
 
-# Schemas nested deeper than this inside one document node are an error: no
-# real API nests that deep, and the bound keeps the converter far from Python's
-# recursion limit (about two stack frames per level).
-MAX_LITERAL_DEPTH = 200
+# Depths are counted in JSON levels of the output (a property is two levels,
+# `properties` and the name; `items` is one), because that is what limits the
+# Rust validator: it refuses documents nested about 255 levels deep. The three
+# bounds below, plus a few levels for the tool's own wrapper and `$defs`, stay
+# under that, and keep our own recursion far from Python's limit.
+
+# A schema nested deeper than this inside one document node is an error: no
+# real API nests that deep (about 60 levels of properties).
+MAX_LITERAL_DEPTH = 120
 
 # A `$ref` met deeper than this in the output goes to `$defs` instead of being
-# inlined, so chains of references cannot nest the output (or our recursion)
-# without bound, and a model never reads a 40-level-deep inline schema.
-MAX_INLINE_DEPTH = 40
+# inlined, so chains of references cannot nest the output without bound; a
+# model reads a 30-level-deep inline schema badly anyway.
+MAX_INLINE_DEPTH = 60
+
+# Example, default and enum values nested deeper than this are refused.
+_MAX_VALUE_DEPTH = 40
 
 # Notes kept per session before they are summed up as "... and N more".
 MAX_NOTES = 20
-
-# Example, default and enum values nested deeper than this are refused.
-_MAX_VALUE_DEPTH = 64
 
 _TYPES = frozenset(
     {"string", "number", "integer", "boolean", "array", "object", "null"}
@@ -112,6 +123,8 @@ _ANNOTATIONS = frozenset(
 # Keywords that also apply to a null instance: beside them `nullable` cannot
 # just widen `type`, the schema is wrapped in `anyOf` instead.
 _NULL_SENSITIVE = ("allOf", "anyOf", "oneOf", "not", "$ref", "if")
+
+_WRAPPED_BY_NULLABLE = frozenset(_NULL_SENSITIVE)
 
 # Where subschemas sit in an output schema (used when renaming `$defs`).
 _SUB_ONE = (
@@ -247,8 +260,9 @@ class SchemaConverter:
 class SchemaSession:
     """Converts the schemas of one tool and collects the `$defs` they need.
 
-    `notes` lists, for the build report, each cut, dropped keyword and lenient
-    reading with its JSON pointer (at most `MAX_NOTES`, then a summary).
+    `notes` lists, for the build report, the cuts, dropped keywords and lenient
+    readings, each kind once per session at the pointer where it was first met
+    (at most `MAX_NOTES`, then a running "... and N more").
     """
 
     notes: list[str]
@@ -366,12 +380,17 @@ class SchemaSession:
         if lit > MAX_LITERAL_DEPTH:
             raise self._error(
                 ptr,
-                f"schemas are nested more than {MAX_LITERAL_DEPTH} levels deep "
+                f"schemas are nested more than {MAX_LITERAL_DEPTH} JSON levels deep "
                 "here. Flatten the schema, or move parts of it to "
                 "components/schemas and refer to them with $ref.",
             )
         if "$ref" in node:
             return self._ref_node(node, ptr, depth, lit)
+
+        # `nullable` beside subschemas wraps the result in anyOf: what is
+        # below ends up two levels deeper than it looks.
+        if node.get("nullable") is True and not _WRAPPED_BY_NULLABLE.isdisjoint(node):
+            depth, lit = depth + 2, lit + 2
 
         self._count += 1
         out: dict[str, Any] = {}
@@ -400,7 +419,7 @@ class SchemaSession:
         self._count += 1
         if self._dialect == "3.0":
             self._note(
-                ("bool-schema", ptr),
+                ("bool-schema",),
                 f"#{ptr}: boolean schema `{str(node).lower()}` is not OpenAPI "
                 "3.0; kept with its JSON Schema meaning",
             )
@@ -456,15 +475,16 @@ class SchemaSession:
         self, node: dict[str, Any], ptr: str, depth: int, lit: int
     ) -> _Schema:
         """A `$ref` node, with the dialect's reading of keywords beside it."""
-        ref_out = self._ref(node, ptr, depth)
         if len(node) == 1:
-            return ref_out
+            return self._ref(node, ptr, depth)
 
         siblings = {k: v for k, v in node.items() if k != "$ref"}
         if self._dialect == "3.0":
-            return self._ref_siblings_30(ref_out, siblings, ptr)
+            return self._ref_siblings_30(self._ref(node, ptr, depth), siblings, ptr)
 
-        # 3.1: the siblings apply too, exactly as an allOf beside the target.
+        # 3.1: the siblings apply too, exactly as an allOf beside the target
+        # (where the target may end up, two levels down).
+        ref_out = self._ref(node, ptr, depth + 2)
         own = self._schema(siblings, ptr, depth, lit)
         if not isinstance(own, dict):
             return ref_out
@@ -483,7 +503,7 @@ class SchemaSession:
         ]
         if ignored:
             self._note(
-                ("ref-siblings", ptr),
+                ("ref-siblings",),
                 f"#{ptr}: ignored {', '.join(ignored)} beside $ref (OpenAPI 3.0 "
                 "ignores keywords next to $ref; wrap the $ref in allOf to apply "
                 "them)",
@@ -592,7 +612,7 @@ class SchemaSession:
         else:
             self._note(
                 ("cut", "depth"),
-                f"#{ptr}: references nested more than {MAX_INLINE_DEPTH} levels "
+                f"#{ptr}: references nested more than {MAX_INLINE_DEPTH} JSON levels "
                 "deep are emitted as $defs entries instead of inline copies",
             )
         return self._stub(key)
@@ -674,7 +694,7 @@ class SchemaSession:
             if name == "file":
                 # Swagger 2.0's upload type, left in converted documents.
                 self._note(
-                    ("file-type", ptr),
+                    ("file-type",),
                     f"#{ptr}/type: `file` is not a JSON Schema type; read as a "
                     "binary string",
                 )
@@ -694,7 +714,7 @@ class SchemaSession:
             return
         if self._dialect == "3.0":
             self._note(
-                ("type-list", ptr),
+                ("type-list",),
                 f"#{ptr}/type: a list of types is OpenAPI 3.1, not 3.0; kept",
             )
         out["type"] = kept
@@ -719,12 +739,12 @@ class SchemaSession:
                 continue
             if key == "patternProperties" and not self._conv._pattern_ok(name):
                 self._note(
-                    ("bad-regex", sptr),
+                    ("bad-regex",),
                     f"#{sptr}: dropped this patternProperties entry: its regex "
                     "is not accepted by Python's and Rust's regex engines",
                 )
                 continue
-            props[name] = self._schema(sub, sptr, depth + 1, lit + 1)
+            props[name] = self._schema(sub, sptr, depth + 2, lit + 2)
         out[key] = props
 
     def _property_name(self, name: Any, base: str) -> str:
@@ -733,7 +753,7 @@ class SchemaSession:
             return name
         if isinstance(name, int) and not isinstance(name, bool):
             self._note(
-                ("number-name", base),
+                ("number-name",),
                 f"#{base}: property name {name} was read as a number; used as "
                 f"the string {str(name)!r}",
             )
@@ -768,7 +788,7 @@ class SchemaSession:
 
         # Draft 4's tuple form: its 2020-12 spelling is prefixItems.
         self._note(
-            ("tuple-items", ptr),
+            ("tuple-items",),
             f"#{ptr}/items: a list of schemas (tuple form) is read as prefixItems",
         )
         members = self._schema_list(value, ptr + "/items", depth, lit)
@@ -791,10 +811,10 @@ class SchemaSession:
                 lptr, f"expected a list of schemas here, got {_describe(value)}."
             )
         if not value:
-            self._note(("empty-list", lptr), f"#{lptr}: empty list of schemas ignored")
+            self._note(("empty-list",), f"#{lptr}: empty list of schemas ignored")
             return None
         return [
-            self._schema(member, f"{lptr}/{i}", depth + 1, lit + 1)
+            self._schema(member, f"{lptr}/{i}", depth + 2, lit + 2)
             for i, member in enumerate(value)
         ]
 
@@ -820,7 +840,7 @@ class SchemaSession:
             out[key] = self._json(value, ptr + "/examples")
             return
         self._note(
-            ("examples-scalar", ptr),
+            ("examples-scalar",),
             f"#{ptr}/examples: not a list; read as a single example",
         )
         out[key] = [self._json(value, ptr + "/examples")]
@@ -832,7 +852,7 @@ class SchemaSession:
             out[key] = value
             return
         self._note(
-            ("not-text", ptr, key),
+            ("not-text", key),
             f"#{ptr}/{key}: expected a string, got {_describe(value)}; dropped",
         )
 
@@ -843,7 +863,7 @@ class SchemaSession:
             out[key] = value
             return
         self._note(
-            ("bad-regex", ptr),
+            ("bad-regex",),
             f"#{ptr}/pattern: dropped {value!r}: not a regex both Python's and "
             "Rust's engines accept (the API still checks it)",
         )
@@ -876,7 +896,7 @@ class SchemaSession:
             out[key] = value
             return
         self._note(
-            ("not-flag", ptr, key),
+            ("not-flag", key),
             f"#{ptr}/{key}: expected true or false, got {_describe(value)}; dropped",
         )
 
@@ -907,7 +927,7 @@ class SchemaSession:
         if not isinstance(value, bool):
             if self._dialect == "3.0":
                 self._note(
-                    ("numeric-exclusive", ptr, key),
+                    ("numeric-exclusive", key),
                     f"#{ptr}/{key}: a number here is the OpenAPI 3.1 form; kept",
                 )
             out[key] = self._number(value, key, ptr)
@@ -915,14 +935,14 @@ class SchemaSession:
 
         if self._dialect == "3.1":
             self._note(
-                ("boolean-exclusive", ptr, key),
+                ("boolean-exclusive", key),
                 f"#{ptr}/{key}: a boolean here is the OpenAPI 3.0 form; read as such",
             )
         if value and bound in out:
             out[key] = out.pop(bound)
         elif value:
             self._note(
-                ("exclusive-alone", ptr, key),
+                ("exclusive-alone", key),
                 f"#{ptr}/{key}: `true` without `{bound}` has no effect; ignored",
             )
 
@@ -930,7 +950,7 @@ class SchemaSession:
         raw = node["required"]
         if isinstance(raw, bool):
             self._note(
-                ("required-flag", ptr),
+                ("required-flag",),
                 f"#{ptr}/required: `required: {str(raw).lower()}` inside a "
                 "property's schema is not valid (list the name in the parent's "
                 "`required` instead); ignored",
@@ -968,14 +988,14 @@ class SchemaSession:
         """3.0's `nullable: true` allows null besides what the schema allows."""
         if not isinstance(value, bool):
             self._note(
-                ("not-flag", ptr, "nullable"),
+                ("not-flag", "nullable"),
                 f"#{ptr}/nullable: expected true or false, got "
                 f"{_describe(value)}; ignored",
             )
             return out
         if self._dialect == "3.1" and value:
             self._note(
-                ("nullable-31", ptr),
+                ("nullable-31",),
                 f"#{ptr}/nullable: `nullable` is OpenAPI 3.0, not 3.1; read as "
                 'allowing null (write type: [..., "null"] instead)',
             )
@@ -1022,7 +1042,7 @@ class SchemaSession:
             number = _parse_number(value)
             if number is not None:
                 self._note(
-                    ("numeric-string", ptr, key),
+                    ("numeric-string", key),
                     f"#{ptr}/{key}: the string {value!r} is read as a number",
                 )
 
@@ -1080,7 +1100,7 @@ class SchemaSession:
 
     def _lenient_value(self, value: Any, text: str, ptr: str) -> str:
         self._note(
-            ("json-value", ptr),
+            ("json-value",),
             f"#{ptr}: {type(value).__name__} value {text!r} is not JSON data "
             "(YAML reads unquoted dates and the like); used as a string",
         )
@@ -1166,7 +1186,7 @@ def _schema_map(
         )
     out[key] = {
         str(name): session._schema(
-            sub, base + "/" + escape_token(str(name)), depth + 1, lit + 1
+            sub, base + "/" + escape_token(str(name)), depth + 2, lit + 2
         )
         for name, sub in value.items()
     }

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from ._credentials import ApiKey, BasicAuth, BearerToken, Credential, JwtForward
 from ._errors import ConfigError, SpecError
+from ._refs import RefResolver, join_pointer
 
 __all__ = [
     "Alternative",
@@ -34,6 +35,8 @@ __all__ = [
     "assign_credentials",
     "configured_bindings",
     "credential_parameters",
+    "parse_requirements",
+    "security_schemes",
     "tool_security",
 ]
 
@@ -317,6 +320,35 @@ def tool_security(
         return PUBLIC if any(not a.bindings for a in usable) else None
 
     return ToolSecurity(requirements, first(False), first(True), tuple(unserved))
+
+
+def security_schemes(
+    document: Mapping[str, Any], resolver: RefResolver
+) -> dict[str, Mapping[str, Any]]:
+    """`components.securitySchemes`, every `$ref` on the way followed."""
+    components, _ = resolver.deref(document.get("components") or {}, "/components")
+    if not isinstance(components, Mapping):
+        return {}
+    raw, at = resolver.deref(
+        components.get("securitySchemes") or {}, "/components/securitySchemes"
+    )
+    if not isinstance(raw, Mapping):
+        raise SpecError(
+            "components.securitySchemes must be an object.",
+            source=resolver.source,
+            pointer=at,
+        )
+    schemes = {}
+    for name, entry in raw.items():
+        scheme, pointer = resolver.deref(entry, join_pointer(at, str(name)))
+        if not isinstance(scheme, Mapping) or "type" not in scheme:
+            raise SpecError(
+                f"security scheme {name!r} must be an object with a `type`.",
+                source=resolver.source,
+                pointer=pointer,
+            )
+        schemes[str(name)] = scheme
+    return schemes
 
 
 def credential_parameters(schemes: Mapping[str, Any]) -> set[tuple[str, str]]:

@@ -26,7 +26,13 @@ from ._errors import ConfigError, SpecError
 from ._naming import assign_tool_names, clean_argument_name
 from ._refs import RefResolver, join_pointer
 from ._schema import SchemaConverter, SchemaSession
-from ._security import Binding, ToolSecurity, parse_requirements, tool_security
+from ._security import (
+    Binding,
+    ToolSecurity,
+    credential_parameters,
+    parse_requirements,
+    tool_security,
+)
 
 __all__ = [
     "Argument",
@@ -248,6 +254,7 @@ def build_tools(
     dialect: str,
     integration: str,
     spec_version: str,
+    schemes: Mapping[str, Mapping[str, Any]],
     bindings: Mapping[str, Binding],
     fallback: tuple[Binding, ...],
     base_url_for: BaseUrlFor,
@@ -263,15 +270,7 @@ def build_tools(
     if not isinstance(paths, Mapping):
         raise SpecError("`paths` must be an object.", source=source, pointer="/paths")
 
-    schemes = _security_schemes(document, resolver)
-    hidden = {
-        (where, name.lower())
-        for where, name in (
-            (s.get("in", "header"), str(s.get("name", "")))
-            for s in schemes.values()
-            if s.get("type") == "apiKey"
-        )
-    }
+    hidden = credential_parameters(schemes)
     declares_security = "security" in document or any(
         isinstance(item, Mapping)
         and any(isinstance(item.get(m), Mapping) and "security" in item[m] for m in METHODS)
@@ -321,25 +320,6 @@ def build_tools(
                             renamed_arguments=draft.renamed, notes=notes)
         )
     return tools, report
-
-
-def _security_schemes(
-    document: Mapping[str, Any], resolver: RefResolver
-) -> dict[str, Mapping[str, Any]]:
-    components = document.get("components") or {}
-    raw = components.get("securitySchemes") or {} if isinstance(components, Mapping) else {}
-    schemes = {}
-    for name, scheme in raw.items():
-        pointer = join_pointer("/components/securitySchemes", name)
-        target, _ = resolver.deref(scheme, pointer)
-        if not isinstance(target, Mapping) or "type" not in target:
-            raise SpecError(
-                "a security scheme must be an object with a `type`.",
-                source=resolver.source,
-                pointer=pointer,
-            )
-        schemes[str(name)] = target
-    return schemes
 
 
 def _draft_operation(

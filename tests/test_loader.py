@@ -1,0 +1,686 @@
+"""Tests of `_loader`: sources, parsing, safety limits, bundling, anchors, corpus."""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import json
+import logging
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+import yaml
+
+from ourguide_caller._errors import ConfigError, SpecError
+from ourguide_caller._loader import BUNDLE_KEY, LoadedSpec, load_spec, parse_text
+from ourguide_caller._refs import RefResolver, join_pointer
+
+FIXTURES = Path(__file__).resolve().parent / "specs" / "loader"
+REAL = Path(__file__).resolve().parents[2] / "shared" / "specs" / "real"
+
+MINIMAL: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "Minimal", "version": "1"},
+    "paths": {},
+}
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def resolve_all(spec: LoadedSpec) -> int:
+    """Follow every `$ref` string not recorded as broken; return how many."""
+    resolver = RefResolver(
+        spec.document,
+        source=spec.source,
+        broken_refs=spec.broken_refs,
+        anchors=spec.anchors,
+    )
+    count = 0
+    stack: list[tuple[Any, str]] = [(spec.document, "")]
+    while stack:
+        node, pointer = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref not in spec.broken_refs:
+                resolver.deref(node, pointer)
+                count += 1
+            items = list(node.items())
+        elif isinstance(node, list):
+            items = list(enumerate(node))
+        else:
+            continue
+        stack.extend((v, join_pointer(pointer, k)) for k, v in items)
+    return count
+
+
+# ------------------------------------------------------------------ sources
+
+
+def test_json_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "spec.json", json.dumps(MINIMAL))
+
+    spec = load_spec(path)
+
+    assert spec.document == MINIMAL
+    assert spec.source == str(path)
+    assert spec.location is None
+    assert spec.original_version == "3.0.3"
+    assert spec.content_hash == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert spec.files == (str(path),)
+    assert spec.broken_refs == {} and spec.warnings == ()
+
+
+def test_yaml_file_normalises_keys_and_dates(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "spec.yaml",
+        """\
+openapi: 3.1.0
+info: {title: Dates, version: "1"}
+paths:
+  /a:
+    get:
+      responses:
+        200: {description: ok}
+        404: {description: missing}
+components:
+  schemas:
+    Day:
+      type: string
+      example: 2024-05-01
+      default: 2001-12-14t21:59:43.10-05:00
+x-flags:
+  yes: on
+""",
+    )
+
+    spec = load_spec(str(path))
+
+    responses = spec.document["paths"]["/a"]["get"]["responses"]
+    assert list(responses) == ["200", "404"]
+    day = spec.document["components"]["schemas"]["Day"]
+    assert day["example"] == "2024-05-01"
+    assert day["default"].startswith("2001-12-14T21:59:43")
+    assert spec.document["x-flags"] == {"true": True}
+    # JSON-compatible through and through.
+    json.dumps(spec.document)
+    # Only the boolean key is a doubtful reading worth a warning.
+    assert len(spec.warnings) == 1
+    assert "#/x-flags" in spec.warnings[0] and "'true'" in spec.warnings[0]
+
+
+def test_mapping_source_is_not_modified() -> None:
+    source = {
+        **MINIMAL,
+        "paths": {"/a": {"get": {"responses": {200: {"description": "ok"}}}}},
+        "components": {"schemas": {"X": {"$ref": "other.yaml#/X"}}},
+    }
+    before = repr(source)
+
+    spec = load_spec(source)
+
+    assert repr(source) == before
+    assert spec.source == "<dict>" and spec.files == ()
+    assert "200" in spec.document["paths"]["/a"]["get"]["responses"]
+    assert "no folder" in spec.broken_refs["other.yaml#/X"]
+
+
+def test_mapping_hash_is_canonical() -> None:
+    one = {"openapi": "3.0.0", "info": {"title": "t", "version": "1"}, "paths": {}}
+    two = {"paths": {}, "info": {"version": "1", "title": "t"}, "openapi": "3.0.0"}
+
+    assert load_spec(one).content_hash == load_spec(two).content_hash
+    assert load_spec(one).document is one  # nothing to rewrite: no copy
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        json.dumps(MINIMAL),
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n",
+    ],
+    ids=["json", "yaml"],
+)
+def test_text_source(text: str) -> None:
+    spec = load_spec(text)
+
+    assert spec.source == "<text>"
+    assert spec.document["openapi"] == "3.0.3"
+    assert spec.content_hash == hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_missing_path_is_a_config_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.yaml"
+
+    with pytest.raises(ConfigError, match="does not exist") as info:
+        load_spec(missing)
+    assert str(missing) in str(info.value)
+    with pytest.raises(ConfigError, match="'nope.yaml' does not exist"):
+        load_spec("nope.yaml")
+
+
+def test_location_is_kept_for_files(tmp_path: Path) -> None:
+    path = write(tmp_path, "spec.json", json.dumps(MINIMAL))
+
+    spec = load_spec(path, location="https://example.com/spec.json")
+
+    assert spec.location == "https://example.com/spec.json"
+
+
+def test_load_is_logged_without_contents(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = write(tmp_path, "spec.json", json.dumps(MINIMAL))
+
+    with caplog.at_level(logging.INFO, logger="ourguide_caller._loader"):
+        load_spec(path)
+
+    [record] = caplog.records
+    message = record.getMessage()
+    assert str(path) in message and "3.0.3" in message and "ms" in message
+    assert "Minimal" not in message
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def test_malformed_json_names_line_and_column() -> None:
+    with pytest.raises(SpecError, match=r"line 3, column 8") as info:
+        load_spec('{\n  "openapi": "3.0.0",\n  "x": }\n')
+    assert info.value.source == "<text>"
+
+
+def test_malformed_yaml_names_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "bad.yaml", "openapi: 3.0.0\npaths: [1, 2\ninfo: {}\n")
+
+    with pytest.raises(SpecError, match=r"invalid YAML at line \d+, column \d+"):
+        load_spec(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "pointer", "words"),
+    [
+        ('{"openapi": "4.0.0"}', "/openapi", "not a supported version"),
+        ('{"openapi": "3.2.0"}', "/openapi", "not a supported version"),
+        ('{"swagger": "1.2"}', "/swagger", "not a supported version"),
+        ('{"info": {}, "paths": {}}', "", "neither an `openapi` nor a `swagger`"),
+        ("[1, 2]", "", "not a mapping"),
+        ("", "", "is empty, not a mapping"),
+    ],
+)
+def test_unsupported_documents(
+    tmp_path: Path, text: str, pointer: str, words: str
+) -> None:
+    path = write(tmp_path, "spec.yaml", text)
+
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+
+    assert info.value.pointer == pointer
+    assert words in str(info.value)
+    if pointer or "neither" in words:
+        assert "3.1.x" in str(info.value)
+
+
+def test_swagger_version_written_as_a_number_is_read_leniently() -> None:
+    spec = load_spec("swagger: 2.0\ninfo: {title: t, version: '1'}\npaths: {}\n")
+
+    assert spec.original_version == "2.0"
+    assert spec.document["openapi"] == "3.0.3"
+    assert any("#/swagger" in w for w in spec.warnings)
+
+
+def test_billion_laughs_fails_fast() -> None:
+    lines = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for level in range(1, 10):
+        name, previous = chr(ord("a") + level), chr(ord("a") + level - 1)
+        lines.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 9) + "]")
+    text = "openapi: 3.0.0\n" + "\n".join(lines) + "\n"
+
+    started = time.perf_counter()
+    with pytest.raises(SpecError, match="expands to more than"):
+        load_spec(text)
+    assert time.perf_counter() - started < 2
+
+
+def test_ordinary_anchor_reuse_loads() -> None:
+    text = """\
+openapi: 3.0.0
+info: {title: t, version: "1"}
+paths:
+  /a:
+    get:
+      responses: &std
+        "200": {description: ok}
+        "500": {description: boom}
+  /b:
+    get:
+      responses: *std
+"""
+    spec = load_spec(text)
+
+    paths = spec.document["paths"]
+    assert paths["/a"]["get"]["responses"] == paths["/b"]["get"]["responses"]
+
+
+def test_alias_cycle_is_refused() -> None:
+    with pytest.raises(SpecError, match="refers to a node that contains it"):
+        parse_text("openapi: 3.0.0\nx: &x\n  y: *x\n", source="cycle.yaml")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 10_000 + "]" * 10_000,
+        '{"a": ' * 10_000 + "1" + "}" * 10_000,
+        "a: " + "[" * 10_000 + "]" * 10_000,
+        "a:\n" + "".join(" " * (i + 1) + f"k{i}:\n" for i in range(1_500)),
+    ],
+    ids=["json-array", "json-object", "yaml-flow", "yaml-block"],
+)
+def test_very_deep_nesting_is_a_spec_error(text: str) -> None:
+    with pytest.raises(SpecError, match="nests deeper than 300 levels") as info:
+        parse_text(text, source="deep")
+
+    assert info.value.source == "deep"
+    assert info.value.pointer.startswith(("/0/0", "/a"))
+
+
+@pytest.mark.parametrize("kind", ["json", "yaml"])
+def test_moderately_deep_nesting_names_the_pointer(kind: str) -> None:
+    # Deep enough for our limit, shallow enough for the parsers.
+    inner: Any = 1
+    for _ in range(400):
+        inner = {"k": inner}
+    doc = {**MINIMAL, "x-deep": inner}
+    text = json.dumps(doc)
+    if kind == "yaml":
+        text = "openapi: 3.0.3\nx-deep:\n"
+        text += "".join(" " * (i + 1) + "k:\n" for i in range(400)) + " " * 401 + "1\n"
+
+    with pytest.raises(SpecError) as info:
+        load_spec(text)
+
+    assert info.value.pointer == "/x-deep" + "/k" * 300
+
+
+def test_yaml_without_libyaml_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yaml, "__with_libyaml__", False)
+
+    with pytest.raises(ConfigError, match="libyaml"):
+        parse_text("a: 1\n", source="x.yaml")
+    assert parse_text('{"a": 1}', source="x.json") == {"a": 1}  # JSON still works
+
+
+def test_parse_text_returns_plain_data() -> None:
+    assert parse_text(b"200: ok\nwhen: 2024-01-02\n", source="t") == {
+        "200": "ok",
+        "when": "2024-01-02",
+    }
+
+
+# ------------------------------------------------------------------ multi-file
+
+
+@pytest.fixture(scope="module")
+def multi() -> LoadedSpec:
+    return load_spec(FIXTURES / "multi" / "openapi.yaml")
+
+
+def test_bundles_each_reached_file_once(multi: LoadedSpec) -> None:
+    bundled = multi.document[BUNDLE_KEY]
+
+    assert list(bundled) == [
+        "paths/items.json",
+        "paths/things.yaml",
+        "components/common.yaml",
+        "components/nested/deeper/tag.yaml",
+    ]
+    assert len(multi.files) == 5
+    assert not any("unused" in f for f in multi.files)  # never reached, never read
+    assert multi.broken_refs == {}
+
+
+def test_refs_are_rewritten_to_local_pointers(multi: LoadedSpec) -> None:
+    doc = multi.document
+    bundled = doc[BUNDLE_KEY]
+    get_item = bundled["paths/items.json"]["items_{item_id}"]["get"]
+    common = bundled["components/common.yaml"]
+
+    # Braces in the fragment survive as a JSON pointer.
+    assert doc["paths"]["/items/{item_id}"]["$ref"] == (
+        "#/x-ourguide-bundled/paths~1items.json/items_{item_id}"
+    )
+    assert get_item["parameters"][0]["$ref"] == (
+        "#/x-ourguide-bundled/components~1common.yaml/parameters/ItemId"
+    )
+    # Back into the root file.
+    error = get_item["responses"]["default"]["content"]["application/json"]
+    assert error["schema"]["$ref"] == "#/components/schemas/Error"
+    # A local ref inside a bundled file means that file's own root.
+    children = common["schemas"]["Item"]["properties"]["children"]
+    assert children["items"]["$ref"] == (
+        "#/x-ourguide-bundled/components~1common.yaml/schemas/Item"
+    )
+    # Nested relative folders.
+    assert common["schemas"]["Item"]["properties"]["tag"]["$ref"] == (
+        "#/x-ourguide-bundled/components~1nested~1deeper~1tag.yaml"
+    )
+
+
+def test_every_bundled_ref_resolves(multi: LoadedSpec) -> None:
+    resolver = RefResolver(multi.document, source=multi.source)
+    things = multi.document["paths"]["/things"]
+
+    node, _ = resolver.deref(things, "/paths/~1things")
+    schema = node["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    item, pointer = resolver.deref(schema["items"], "/x")  # percent-encoded fragment
+
+    assert pointer.endswith("/schemas/Item") and item["type"] == "object"
+    assert resolve_all(multi) >= 7
+
+
+def test_hash_covers_every_file_in_read_order(multi: LoadedSpec) -> None:
+    digest = hashlib.sha256()
+    for name in multi.files:
+        digest.update(Path(name).read_bytes())
+
+    assert multi.content_hash == digest.hexdigest()
+
+
+def test_missing_file_is_recorded_and_the_rest_loads(tmp_path: Path) -> None:
+    write(tmp_path, "spec/schemas.yaml", "Pet: {type: object}\n")
+    root = write(
+        tmp_path,
+        "spec/openapi.yaml",
+        """\
+openapi: 3.0.0
+info: {title: t, version: "1"}
+paths: {}
+components:
+  schemas:
+    Pet: {$ref: "schemas.yaml#/Pet"}
+    Policy: {$ref: "./policies.yaml"}
+""",
+    )
+
+    spec = load_spec(root)
+
+    reason = spec.broken_refs["./policies.yaml"]
+    assert "'./policies.yaml'" in reason and "does not exist" in reason
+    assert "openapi.yaml#/components/schemas/Policy" in reason
+    assert list(spec.document[BUNDLE_KEY]) == ["schemas.yaml"]
+    with pytest.raises(SpecError, match="policies.yaml"):
+        RefResolver(
+            spec.document, source=spec.source, broken_refs=spec.broken_refs
+        ).deref(spec.document["components"]["schemas"]["Policy"], "/c")
+
+
+def test_refs_leaving_the_folder_are_not_followed(tmp_path: Path) -> None:
+    write(tmp_path, "secret.yaml", "password: hunter2\n")
+    write(tmp_path, "elsewhere/data.yaml", "x: 1\n")
+    spec_dir = tmp_path / "spec"
+    spec_dir.mkdir()
+    (spec_dir / "link.yaml").symlink_to(tmp_path / "elsewhere" / "data.yaml")
+    root = write(
+        tmp_path,
+        "spec/openapi.yaml",
+        """\
+openapi: 3.0.0
+info: {title: t, version: "1"}
+paths: {}
+x-up: {$ref: "../secret.yaml"}
+x-link: {$ref: "link.yaml"}
+x-sub: {$ref: "sub/../../secret.yaml#/password"}
+""",
+    )
+
+    spec = load_spec(root)
+
+    assert set(spec.broken_refs) == {
+        "../secret.yaml",
+        "link.yaml",
+        "sub/../../secret.yaml#/password",
+    }
+    assert all("leaves the spec's folder" in r for r in spec.broken_refs.values())
+    assert spec.files == (str(root),)
+    assert BUNDLE_KEY not in spec.document
+
+
+def test_remote_refs_are_not_fetched_by_default(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        "openapi.yaml",
+        """\
+openapi: 3.0.0
+info: {title: t, version: "1"}
+paths: {}
+x-remote: {$ref: "https://schemas.example.com/pet.yaml#/Pet"}
+x-file: {$ref: "file:///etc/passwd"}
+""",
+    )
+
+    with respx.mock(assert_all_called=False) as router:
+        route = router.get(url__startswith="https://schemas.example.com/")
+        spec = load_spec(root)
+
+    assert not route.called
+    reason = spec.broken_refs["https://schemas.example.com/pet.yaml#/Pet"]
+    assert "allow_remote_refs=True" in reason
+    assert "never followed" in spec.broken_refs["file:///etc/passwd"]
+
+
+def test_remote_refs_are_bundled_when_allowed(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        "openapi.yaml",
+        """\
+openapi: 3.0.0
+info: {title: t, version: "1"}
+paths: {}
+x-remote: {$ref: "https://schemas.example.com/pet.yaml#/Pet"}
+""",
+    )
+    url = "https://schemas.example.com/pet.yaml"
+
+    with respx.mock() as router:
+        router.get(url).mock(
+            return_value=httpx.Response(200, text="Pet:\n  $ref: '#/Base'\nBase: {}\n")
+        )
+        spec = load_spec(root, allow_remote_refs=True)
+
+    assert spec.document[BUNDLE_KEY][url]["Pet"]["$ref"] == (
+        "#/x-ourguide-bundled/https:~1~1schemas.example.com~1pet.yaml/Base"
+    )
+    assert spec.document["x-remote"]["$ref"].endswith("pet.yaml/Pet")
+    assert spec.files[-1] == url
+    assert resolve_all(spec) == 2
+
+
+def test_url_source(tmp_path: Path) -> None:
+    url = "https://api.example.com/openapi.yaml"
+    text = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n"
+    text += "x-part: {$ref: 'parts/a.yaml'}\n"
+
+    with respx.mock(assert_all_called=False) as router:
+        router.get(url).mock(return_value=httpx.Response(200, text=text))
+        part = router.get("https://api.example.com/parts/a.yaml")
+        spec = load_spec(url)
+
+    assert not part.called  # relative refs of a remote spec are remote too
+    assert spec.location == url and spec.source == url
+    assert spec.files == (url,)
+    assert spec.original_version == "3.1.0"
+    assert "allow_remote_refs" in spec.broken_refs["parts/a.yaml"]
+
+
+def test_url_source_over_max_bytes_is_refused() -> None:
+    url = "https://api.example.com/huge.json"
+    with respx.mock() as router:
+        router.get(url).mock(return_value=httpx.Response(200, content=b"{" * 5000))
+        with pytest.raises(SpecError, match="max_bytes"):
+            load_spec(url, max_bytes=1000)
+
+
+def test_url_source_gzip_is_inflated_within_max_bytes() -> None:
+    url = "https://api.example.com/openapi.json"
+    packed = gzip.compress(json.dumps(MINIMAL).encode())
+    bomb = gzip.compress(b'{"openapi": "3.0.0", "x": "' + b" " * 3_000_000 + b'"}')
+
+    with respx.mock() as router:
+        route = router.get(url)
+        route.mock(
+            return_value=httpx.Response(
+                200, content=packed, headers={"Content-Encoding": "gzip"}
+            )
+        )
+        assert load_spec(url).document == MINIMAL
+        assert route.calls.last.request.headers["Accept-Encoding"] == "identity"
+
+        route.mock(
+            return_value=httpx.Response(
+                200, content=bomb, headers={"Content-Encoding": "gzip"}
+            )
+        )
+        with pytest.raises(SpecError, match="max_bytes"):
+            load_spec(url, max_bytes=1_000_000)
+
+
+def test_url_source_http_error_is_a_config_error() -> None:
+    url = "https://api.example.com/missing.json"
+    with respx.mock() as router:
+        router.get(url).mock(return_value=httpx.Response(404))
+        with pytest.raises(ConfigError, match="HTTP 404"):
+            load_spec(url)
+
+
+# ------------------------------------------------------------------ 3.1 anchors
+
+
+def test_id_and_anchor_references_resolve() -> None:
+    text = """\
+openapi: 3.1.0
+info: {title: t, version: "1"}
+paths: {}
+components:
+  schemas:
+    Pet:
+      type: object
+      properties:
+        details: {$ref: "https://example.com/schemas/details"}
+        detailId: {$ref: "https://example.com/schemas/details#detail_id"}
+        name: {$ref: "https://example.com/schemas/details#/properties/name"}
+        plain: {$ref: "#plain"}
+    Details:
+      $id: https://example.com/schemas/details
+      type: object
+      properties:
+        id: {type: integer, $anchor: detail_id}
+        name: {type: string}
+    Plain: {$anchor: plain, type: string}
+"""
+    spec = load_spec(text)
+
+    details = "/components/schemas/Details"
+    assert spec.anchors["https://example.com/schemas/details"] == details
+    assert spec.anchors["https://example.com/schemas/details#detail_id"] == (
+        details + "/properties/id"
+    )
+    assert spec.anchors["#plain"] == "/components/schemas/Plain"
+    assert spec.broken_refs == {}
+    assert resolve_all(spec) == 4
+
+
+def test_unquoted_yaml_ref_is_dropped_with_a_warning() -> None:
+    text = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n"
+    text += "x-a:\n  $ref: #/components/schemas/A\n"
+
+    spec = load_spec(text)
+
+    assert spec.document["x-a"] == {}
+    assert any("<text>#/x-a" in w and "quote" in w for w in spec.warnings)
+
+
+# ------------------------------------------------------------------ real corpus
+
+
+def corpus_roots() -> dict[str, str]:
+    """Spec name -> root file, read from the corpus MANIFEST."""
+    manifest = REAL / "MANIFEST.md"
+    if not manifest.is_file():
+        return {}
+    pattern = re.compile(r"\| \d+ \| ([\w.-]+) \| `([^`]+?)(?: \(\+\d+ files\))?` \|")
+    found = (pattern.match(line) for line in manifest.read_text().splitlines())
+    return {m.group(1): m.group(2) for m in found if m}
+
+
+@functools.cache
+def load_real(name: str) -> LoadedSpec:
+    return load_spec(REAL / name / corpus_roots()[name])
+
+
+needs_corpus = pytest.mark.skipif(not REAL.is_dir(), reason="no real spec corpus")
+
+
+@pytest.mark.corpus
+@needs_corpus
+@pytest.mark.parametrize("name", sorted(corpus_roots()) or ["(none)"])
+def test_real_spec_loads(name: str) -> None:
+    spec = load_real(name)
+
+    assert re.fullmatch(r"2\.0|3\.[01]\.\d+", spec.original_version)
+    assert spec.document["openapi"].startswith("3.")
+    assert spec.document.get("paths") or spec.document.get("webhooks")
+
+
+@pytest.mark.corpus
+@needs_corpus
+@pytest.mark.parametrize("name", ["digitalocean", "sendgrid"])
+def test_real_multi_file_specs_bundle_completely(name: str) -> None:
+    spec = load_real(name)
+
+    assert spec.broken_refs == {}
+    assert len(spec.files) > 50
+    assert resolve_all(spec) > 1000
+
+
+@pytest.mark.corpus
+@needs_corpus
+def test_spotify_has_exactly_the_policies_ref_broken() -> None:
+    spec = load_real("spotify")
+
+    assert list(spec.broken_refs) == ["../policies.yaml"]
+    assert "does not exist" in spec.broken_refs["../policies.yaml"]
+
+
+@pytest.mark.corpus
+@needs_corpus
+def test_petstore_v31_anchors() -> None:
+    spec = load_real("swagger-petstore-v31")
+
+    ref = "/components/schemas/petdetails#pet_details_id"
+    assert spec.anchors[ref] == "/components/schemas/PetDetails/properties/id"
+    assert resolve_all(spec) > 20
+
+
+@pytest.mark.corpus
+@needs_corpus
+def test_real_swagger2_multi_file() -> None:
+    spec = load_real("oai-petstore-separate-v2")
+
+    # `../common/Error.yaml` lies outside the root file's folder (spec/).
+    assert list(spec.broken_refs) == ["../common/Error.yaml"]
+    assert "leaves the spec's folder" in spec.broken_refs["../common/Error.yaml"]
+    pets = spec.document["paths"]["/pets"]["get"]
+    assert pets["parameters"][0]["$ref"].startswith("#/x-ourguide-bundled/")
