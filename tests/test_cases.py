@@ -58,7 +58,7 @@ def test_every_case_folder_is_covered():
 
 
 def test_mock_transport_answers_built_the_usual_way_are_read():
-    """Cases' mock transport: an answer built as `httpx.Response(json=...)` is read."""
+    """Cases' mock transport: an answer built as `httpx.Response(...)` is read."""
     harness = Harness(
         "B22-empty-204", lambda request: httpx.Response(204), prebuilt=True
     )
@@ -164,13 +164,15 @@ def test_b05_server_variables_fill_the_url(variables, expected):
 
 def test_b05_value_outside_enum_is_a_config_error():
     """B05 variant C: `region: apac` gives ConfigError naming region, no request."""
+    sent = []
     with pytest.raises(ConfigError) as caught:
         harness = Harness(B05, server_variables={"region": "apac"})
+        sent = harness.requests
         harness.call("getStatus", {})
 
     assert "region" in str(caught.value)
     assert "server_variables.region" == caught.value.setting
-    assert [] == harness.requests
+    assert [] == sent
 
 
 # --- B06: doubled or lost base path ----------------------------------------
@@ -922,10 +924,12 @@ def test_b26_refused_token_is_an_identity_error(kind):
 @pytest.mark.parametrize("kind", list(B26_TOKENS))
 def test_b26_refused_token_gives_an_anonymous_session(kind):
     """B26: with a bad token the session is anonymous and the token never sent."""
-    mint, _ = B26_TOKENS[kind]
+    mint, reason = B26_TOKENS[kind]
     token = mint()
     harness = _b26()
     session = harness.session(token, on_invalid="anonymous")
+
+    assert (False, reason) == (session.identified, session.token_error.reason)
 
     names = harness.tool_names(session)
     assert "listNews" in names

@@ -249,10 +249,8 @@ def test_call_with_api_key_prints_json(shop, secret_env):
     )
 
     assert 0 == result.exit_code, result.output
-    assert ("o-5001", "u-100") == (
-        json.loads(result.stdout)["id"],
-        json.loads(result.stdout)["user_id"],
-    )
+    order = json.loads(result.stdout)
+    assert ("o-5001", "u-100") == (order["id"], order["user_id"])
     assert "HTTP 200" in result.stderr
     assert_no_secret(result, secret_env.values())
 

@@ -9,7 +9,9 @@ import json
 import logging
 import re
 import time
+from datetime import date
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import httpx
@@ -134,6 +136,17 @@ def test_mapping_source_is_not_modified() -> None:
     assert spec.source == "<dict>" and spec.files == ()
     assert "200" in spec.document["paths"]["/a"]["get"]["responses"]
     assert "no folder" in spec.broken_refs["other.yaml#/X"]
+
+
+def test_read_only_mapping_source_is_copied_into_plain_data() -> None:
+    schemas = MappingProxyType({"Day": {"type": "string", "example": date(2024, 1, 2)}})
+    source = MappingProxyType({**MINIMAL, "components": {"schemas": schemas}})
+
+    spec = load_spec(source)
+
+    assert type(spec.document) is dict
+    assert spec.document["components"]["schemas"]["Day"]["example"] == "2024-01-02"
+    assert isinstance(schemas["Day"]["example"], date)
 
 
 def test_mapping_hash_is_canonical() -> None:
@@ -506,6 +519,20 @@ x-remote: {$ref: "https://schemas.example.com/pet.yaml#/Pet"}
     assert spec.document["x-remote"]["$ref"].endswith("pet.yaml/Pet")
     assert spec.files[-1] == url
     assert resolve_all(spec) == 2
+
+
+def test_mapping_source_may_fetch_absolute_remote_refs() -> None:
+    url = "https://schemas.example.com/common.json"
+    source = {**MINIMAL, "x-common": {"$ref": url + "#/Name"}}
+
+    with respx.mock() as router:
+        router.get(url).mock(return_value=httpx.Response(200, json={"Name": {}}))
+        spec = load_spec(source, allow_remote_refs=True)
+
+    assert spec.broken_refs == {}
+    assert spec.document[BUNDLE_KEY][url] == {"Name": {}}
+    assert source["x-common"]["$ref"] == url + "#/Name"  # the caller's dict as it was
+    assert BUNDLE_KEY not in source
 
 
 def test_url_source(tmp_path: Path) -> None:

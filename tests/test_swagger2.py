@@ -301,6 +301,7 @@ def test_schema_keywords_that_changed() -> None:
                 "type": "object",
                 "discriminator": "kind",
                 "properties": {
+                    "x-nullable": {"type": "boolean"},  # a property of that name
                     "photo": {"type": "file"},
                     "owner": {"$ref": "#/definitions/Owner", "x-nullable": True},
                 },
@@ -313,6 +314,7 @@ def test_schema_keywords_that_changed() -> None:
 
     pet = out["components"]["schemas"]["Pet"]
     assert pet["discriminator"] == {"propertyName": "kind"}
+    assert "nullable" not in pet["properties"]
     assert pet["properties"]["photo"] == {"type": "string", "format": "binary"}
     assert pet["properties"]["owner"] == {
         "$ref": "#/components/schemas/Owner",

@@ -123,10 +123,13 @@ def load_spec(
 
     elapsed_ms = (time.perf_counter() - started) * 1000
     logger.info(
-        "loaded OpenAPI %s from %s: %d file(s), %.0f ms",
+        "loaded OpenAPI %s from %s: %d file(s), %d warning(s), %d broken $ref(s), "
+        "%.0f ms",
         spec.original_version,
         spec.source,
         len(spec.files),
+        len(spec.warnings),
+        len(spec.broken_refs),
         elapsed_ms,
     )
     return spec
@@ -620,8 +623,10 @@ def _deepest_path(root: Any, height: dict[int, int]) -> str:
 # ---------------------------------------------------------------- caller-built data
 
 
-def _needs_plain_copy(root: Any) -> bool:
-    """True when a caller's mapping holds something we would have to rewrite.
+def _needs_plain_copy(root: Any, *, remote_refs: bool) -> bool:
+    """True when a caller's mapping holds something we would have to rewrite:
+    values JSON cannot hold, an empty `$ref`, or (when `remote_refs` are to be
+    fetched) an http(s) `$ref` to bundle.
 
     Visits each container once, so it is safe on shared or cyclic data.
     """
@@ -634,6 +639,8 @@ def _needs_plain_copy(root: Any) -> bool:
         seen.add(id(node))
         if type(node) is dict:
             if any(type(k) is not str for k in node) or node.get("$ref", "") is None:
+                return True
+            if remote_refs and _is_remote(node.get("$ref")):
                 return True
             values: Any = node.values()
         elif type(node) is list:
@@ -801,8 +808,9 @@ class _Loader:
             return self._load_path(source, location=location)
         if _looks_like_text(source):
             return self._load_text(source, location=location)
+        shown = source if len(source) <= 200 else source[:200] + "..."
         raise ConfigError(
-            f"spec file {source!r} does not exist. Pass the path of a .json/.yaml "
+            f"spec file {shown!r} does not exist. Pass the path of a .json/.yaml "
             "file, an http(s) URL, or the document's text."
         )
 
@@ -844,8 +852,8 @@ class _Loader:
         label = "<dict>"
         data: Any = source
         # The caller's data is never modified: copy it only when something in it
-        # must be rewritten to plain JSON values.
-        if _needs_plain_copy(data):
+        # must be rewritten.
+        if _needs_plain_copy(data, remote_refs=self.allow_remote_refs):
             data = _plain_copy(data)
         root = _File(label=label, key=None, data=data, is_yaml=True)
         return self._finish(root, location=location, kind="")
@@ -994,18 +1002,12 @@ class _Loader:
     def _target(self, file: _File, ref: str, base: str) -> tuple[_File | None, str]:
         """The file a non-local `$ref` names (read if new), or None and why not."""
         scheme = urlsplit(base).scheme.lower()
-        if file.path is None and file.url is None:
-            return None, (
-                f"$ref {ref!r} at {_WHERE} points to another file, but the spec was "
-                f"given as {file.label}, with no folder to resolve relative "
-                "references against; load it from its file or URL instead"
-            )
         if scheme == "file":
             return None, (
                 f"$ref {ref!r} at {_WHERE} is a file: URL, which is never followed; "
                 "write it as a path relative to the spec file"
             )
-        if scheme in ("http", "https") or base.startswith("//") or file.url:
+        if _is_remote(base) or file.url:
             # Inside a remote document even a relative path is a remote reference.
             return self._remote(urljoin(file.url or "https:", base), ref)
         if len(scheme) > 1:
@@ -1013,6 +1015,12 @@ class _Loader:
                 f"$ref {ref!r} at {_WHERE} uses the unsupported scheme {scheme}:; "
                 "only relative paths (and http(s) URLs, with allow_remote_refs=True) "
                 "are followed"
+            )
+        if file.path is None:
+            return None, (
+                f"$ref {ref!r} at {_WHERE} points to another file, but the spec was "
+                f"given as {file.label}, with no folder to resolve relative "
+                "references against; load it from its file or URL instead"
             )
         return self._local(file, base)
 
@@ -1053,6 +1061,11 @@ class _Loader:
         return self._enqueue(_File(label=key, key=key, path=target, raw=raw)), ""
 
     def _remote(self, url: str, ref: str) -> tuple[_File | None, str]:
+        if urlsplit(url).scheme.lower() not in ("http", "https"):
+            return None, (
+                f"$ref {ref!r} at {_WHERE} names {url}, which is not an http(s) "
+                "URL; only those are fetched"
+            )
         if not self.allow_remote_refs:
             return None, (
                 f"$ref {ref!r} at {_WHERE} is a remote reference; remote references "
@@ -1270,6 +1283,12 @@ def _enclosing_id(data: Any, pointer: str) -> str:
         else:
             break
     return base
+
+
+def _is_remote(ref: Any) -> bool:
+    return isinstance(ref, str) and (
+        ref.startswith("//") or urlsplit(ref).scheme.lower() in ("http", "https")
+    )
 
 
 def _is_existing_path(text: str) -> bool:

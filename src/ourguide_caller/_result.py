@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import httpx
@@ -36,8 +37,8 @@ class ToolResult:
 
     tool: str
     status: int
-    data: Any
     content: str
+    text: str = field(default="", repr=False)
     error: str | None = None
     hint: str | None = None
     retry_after: float | None = None
@@ -48,6 +49,20 @@ class ToolResult:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @cached_property
+    def data(self) -> Any:
+        """The body parsed as JSON when it is JSON, else its text; None when
+        empty. Parsed on first use: many callers only need `content`."""
+        if not self.text.strip():
+            return None
+        json_like = self.content_type is not None and "json" in self.content_type
+        if json_like or self.text.lstrip()[:1] in ("{", "["):
+            try:
+                return json.loads(self.text)
+            except ValueError:
+                pass
+        return self.text
 
     def to_llm(self) -> str:
         """The text to return to the model as the tool's output."""
@@ -86,6 +101,14 @@ async def read_body(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
     Decoding is done here, chunk by chunk with a bound on each chunk's output,
     rather than by httpx, which inflates a whole compressed chunk at once.
     """
+    try:
+        # Built in memory (a test transport, a cache): already read and decoded.
+        content = response.content
+    except httpx.ResponseNotRead:
+        pass
+    else:
+        return content[:limit], len(content) > limit
+
     codings = [
         c.strip().lower()
         for c in response.headers.get("content-encoding", "").split(",")
@@ -143,32 +166,34 @@ def render_body(
     cut_at_bytes: int | None,
     secrets: Iterable[str],
     narrowing: Iterable[str] = (),
-) -> tuple[Any, str, bool]:
-    """(data, content for the model, truncated?) from a raw body."""
+) -> tuple[str, str, bool]:
+    """(body text, content for the model, truncated?) from a raw body.
+
+    Secrets the API echoes back are replaced in both. Pretty-printed JSON is
+    made compact for the model (fewer tokens); compact text is used as it is.
+    """
     text = body.decode(_charset(content_type), errors="replace")
+    for secret in secrets:
+        if secret and secret in text:
+            text = text.replace(secret, "[redacted]")
     if not text.strip():
         note = "(no content)" if status == 204 else "(empty response body)"
-        return None, f"HTTP {status} {note}", False
+        return text, f"HTTP {status} {note}", False
 
-    data: Any = text
-    looks_json = text.lstrip()[:1] in ("{", "[")
-    if (content_type and "json" in content_type) or looks_json:
+    rendered = text
+    data: Any = None
+    json_like = (content_type is not None and "json" in content_type) or text.lstrip()[
+        :1
+    ] in ("{", "[")
+    if json_like and ("\n" in text or len(text) > max_chars):
         try:
             data = json.loads(text)
+            rendered = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         except ValueError:
-            data = text
-    rendered = (
-        text if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    )
-
-    for secret in secrets:
-        if secret and secret in rendered:
-            rendered = rendered.replace(secret, "[redacted]")
-            if isinstance(data, str):
-                data = rendered
+            data = None
 
     if len(rendered) <= max_chars and cut_at_bytes is None:
-        return data, rendered, False
+        return text, rendered, False
 
     what = f"{len(rendered):,} characters"
     if isinstance(data, list):
@@ -183,4 +208,4 @@ def render_body(
         f"\n[truncated: the response had {what}; showing the first "
         f"{min(max_chars, len(rendered)):,} characters. {advice}.]"
     )
-    return data, rendered[:max_chars] + marker[:_MARKER_LIMIT], True
+    return text, rendered[:max_chars] + marker[:_MARKER_LIMIT], True

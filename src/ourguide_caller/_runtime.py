@@ -294,7 +294,11 @@ class Runtime:
         method = tool.method
 
         async def attempt() -> _Answer:
-            response = await self.client.send(request, stream=True)
+            # Never follow redirects, even on a client configured to: httpx keeps
+            # custom credential headers when it follows one to another origin.
+            response = await self.client.send(
+                request, stream=True, follow_redirects=False
+            )
             try:
                 body, cut = await read_body(response, integration.max_response_bytes)
             finally:
@@ -303,42 +307,60 @@ class Runtime:
             return _Answer(response.status_code, response.headers, body, cut, retry_after)
 
         def wait(state: RetryCallState) -> float:
+            # Tenacity counts from the second attempt, which already waited once.
             outcome = state.outcome
             retry_after = None
             if outcome is not None and not outcome.failed:
                 retry_after = outcome.result().retry_after
-            return policy.wait(state.attempt_number, retry_after)
+            return policy.wait(state.attempt_number + 1, retry_after)
 
         def before_sleep(state: RetryCallState) -> None:
             outcome = state.outcome
-            what = (
-                type(outcome.exception()).__name__
-                if outcome is not None and outcome.failed
-                else f"HTTP {outcome.result().status}" if outcome is not None else "?"
-            )
-            logger.warning(
-                "%s: %s; retrying (attempt %d of %d)",
-                tool.name, what, state.attempt_number + 1, policy.attempts,
-            )
+            if outcome is not None:
+                failure = outcome.exception() if outcome.failed else outcome.result()
+                _log_retry(tool, failure, state.attempt_number + 2, policy.attempts)
 
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(policy.attempts),
-            wait=wait,
-            retry=retry_if_exception(lambda e: policy.retry_exception(e, method))
-            | retry_if_result(lambda a: policy.retry_status(a.status, a.retry_after, method)),
-            sleep=policy.sleep,
-            before_sleep=before_sleep,
-            retry_error_callback=lambda state: state.outcome.result(),  # type: ignore[union-attr]
-            reraise=True,
-        )
         started = time.monotonic()
+        attempts = 1
         try:
             async with asyncio.timeout(integration.timeout):
-                answer = await retrying(attempt)
+                # Most calls succeed at once; tenacity's machinery (tens of
+                # microseconds a call) is only set up when a retry is due.
+                try:
+                    answer = await attempt()
+                except Exception as exc:
+                    if policy.attempts == 1 or not policy.retry_exception(exc, method):
+                        raise
+                    first: _Answer | BaseException = exc
+                else:
+                    if policy.attempts == 1 or not policy.retry_status(
+                        answer.status, answer.retry_after, method
+                    ):
+                        return answer, 1
+                    first = answer
+
+                retrying = AsyncRetrying(
+                    stop=stop_after_attempt(policy.attempts - 1),
+                    wait=wait,
+                    retry=retry_if_exception(lambda e: policy.retry_exception(e, method))
+                    | retry_if_result(
+                        lambda a: policy.retry_status(a.status, a.retry_after, method)
+                    ),
+                    sleep=policy.sleep,
+                    before_sleep=before_sleep,
+                    retry_error_callback=lambda state: state.outcome.result(),  # type: ignore[union-attr]
+                    reraise=True,
+                )
+                retry_after = first.retry_after if isinstance(first, _Answer) else None
+                _log_retry(tool, first, 2, policy.attempts)
+                await policy.sleep(policy.wait(1, retry_after))
+                try:
+                    answer = await retrying(attempt)
+                finally:
+                    attempts = 1 + retrying.statistics.get("attempt_number", 1)
         except (httpx.TransportError, TimeoutError, BodyRefused) as exc:
-            attempts = retrying.statistics.get("attempt_number", 1)
             raise self._unavailable(integration, tool, exc, attempts, started) from None
-        return answer, retrying.statistics.get("attempt_number", 1)
+        return answer, attempts
 
     def _unavailable(
         self, integration: Integration, tool: Tool, exc: BaseException, attempts: int, started: float
@@ -374,7 +396,7 @@ class Runtime:
             secrets = (*secrets, session.identity_token)
         content_type = answer.headers.get("content-type")
         narrowing = [a.name for a in tool.arguments if a.wire_name in _NARROWING]
-        data, content, truncated = render_body(
+        text, content, truncated = render_body(
             answer.body,
             content_type=content_type,
             status=answer.status,
@@ -387,8 +409,8 @@ class Runtime:
         return ToolResult(
             tool=tool.name,
             status=answer.status,
-            data=data,
             content=content,
+            text=text,
             error=error,
             hint=hint,
             retry_after=answer.retry_after,
@@ -396,6 +418,13 @@ class Runtime:
             truncated=truncated,
             content_type=content_type,
         )
+
+
+def _log_retry(tool: Tool, failure: Any, next_attempt: int, attempts: int) -> None:
+    what = f"HTTP {failure.status}" if isinstance(failure, _Answer) else type(failure).__name__
+    logger.warning(
+        "%s: %s; retrying (attempt %d of %d)", tool.name, what, next_attempt, attempts
+    )
 
 
 def _compile(tool: Tool) -> Any:

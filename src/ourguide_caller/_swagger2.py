@@ -151,8 +151,9 @@ def _fix_schema_fields(node: dict[str, Any]) -> None:
                 node["$ref"] = new + ref[len(old) :]
                 break
 
-    if "x-nullable" in node:
-        node["nullable"] = bool(node.pop("x-nullable"))
+    # Only a boolean: a `properties` map may well hold a property of that name.
+    if isinstance(node.get("x-nullable"), bool):
+        node["nullable"] = node.pop("x-nullable")
     if isinstance(node.get("discriminator"), str):
         node["discriminator"] = {"propertyName": node["discriminator"]}
     # A parameter (it has `in`) keeps `type: file`: it decides multipart below.
@@ -280,16 +281,7 @@ class _Converter:
                 self.path_item(target, pointer + "/$ref")
             return
 
-        shared_bodies: list[tuple[dict[str, Any], str]] = []
-        kept = []
-        for index, param in enumerate(_list(item.get("parameters"))):
-            where = join_pointer(pointer, "parameters", index)
-            actual = self.deref(param)
-            if isinstance(actual, dict) and actual.get("in") in ("body", "formData"):
-                shared_bodies.append((actual, where))
-            else:
-                kept.append(self.parameter_use(param, where))
-        _set_or_drop(item, "parameters", kept)
+        shared_bodies = self.split_parameters(item, pointer)
 
         for method in _METHODS:
             operation = item.get(method)
@@ -307,16 +299,7 @@ class _Converter:
         produces = _media_list(op.pop("produces", None)) or self.produces
         self.operation_schemes(op, op.pop("schemes", None))
 
-        bodies: list[tuple[dict[str, Any], str]] = []
-        kept = []
-        for index, param in enumerate(_list(op.get("parameters"))):
-            where = join_pointer(pointer, "parameters", index)
-            actual = self.deref(param)
-            if isinstance(actual, dict) and actual.get("in") in ("body", "formData"):
-                bodies.append((actual, where))
-            else:
-                kept.append(self.parameter_use(param, where))
-        _set_or_drop(op, "parameters", kept)
+        bodies = self.split_parameters(op, pointer)
 
         # Path-level body/formData parameters apply unless the operation
         # redefines one of the same name and location.
@@ -336,6 +319,23 @@ class _Converter:
                     responses[code] = self.response_use(response, produces, where)
         else:
             self.warn(pointer, "the operation lists no responses")
+
+    def split_parameters(
+        self, holder: dict[str, Any], pointer: str
+    ) -> list[tuple[dict[str, Any], str]]:
+        """Convert `holder`'s parameters in place, taking out the body and
+        formData ones (returned with their pointers): OpenAPI 3 has none."""
+        bodies = []
+        kept = []
+        for index, param in enumerate(_list(holder.get("parameters"))):
+            where = join_pointer(pointer, "parameters", index)
+            actual = self.deref(param)
+            if isinstance(actual, dict) and actual.get("in") in ("body", "formData"):
+                bodies.append((actual, where))
+            else:
+                kept.append(self.parameter_use(param, where))
+        _set_or_drop(holder, "parameters", kept)
+        return bodies
 
     def operation_schemes(self, op: dict[str, Any], schemes: Any) -> None:
         """An operation restricted to schemes without the server's one gets its
@@ -400,7 +400,7 @@ class _Converter:
         for param, pointer in form:
             name = str(param.get("name", ""))
             has_file = has_file or param.get("type") == "file"
-            field = self.parameter(dict(param), pointer)
+            field = self.convert_parameter(dict(param), pointer)
             schema = dict(field["schema"])
             if param.get("description"):
                 schema["description"] = param["description"]
@@ -440,6 +440,9 @@ class _Converter:
         """Convert a non-body 2.0 parameter in place (once) and return it."""
         if "$ref" in param or "schema" in param or self.seen(param):
             return param
+        return self.convert_parameter(param, pointer)
+
+    def convert_parameter(self, param: dict[str, Any], pointer: str) -> dict[str, Any]:
         schema = self.value_schema(param, pointer)
         collection = param.pop("collectionFormat", None)
         if param.get("in") == "path":
