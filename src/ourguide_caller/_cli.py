@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ._credentials import ApiKey, BasicAuth, BearerToken, Credential, JwtForward
@@ -105,7 +106,8 @@ def _integration(spec: str | None, opts: dict[str, Any]) -> Integration:
 
 
 def _fail(exc: Exception) -> None:
-    err.print(f"[red]error:[/red] {exc}", markup=True, soft_wrap=True)
+    # Messages quote spec text, tool names and server URLs: never markup.
+    err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
     sys.exit(2)
 
 
@@ -163,7 +165,8 @@ def _print_tools(listed: list[Tool], *, title: str) -> None:
             auth += " (signed-in user)"
         elif tool.security.signed_in is None:
             auth += " (no credential configured)"
-        table.add_row(tool.name, f"{tool.method} {tool.path}", auth, args)
+        row = (tool.name, f"{tool.method} {tool.path}", auth, args)
+        table.add_row(*(escape(cell) for cell in row))
     out.print(table)
 
 
@@ -192,7 +195,7 @@ def call(spec: str | None, tool: str, args_json: str, identity_token_env: str | 
         status = "[green]ok[/green]" if result.ok else f"[red]{result.error}[/red]"
         err.print(f"HTTP {result.status} {status} after {result.attempts} attempt(s)")
         if result.hint:
-            err.print(f"hint: {result.hint}", soft_wrap=True)
+            err.print(f"hint: {escape(result.hint)}", soft_wrap=True)
         click.echo(result.content)
         return 0 if result.ok else 1
 
@@ -236,7 +239,10 @@ def check(spec: str) -> None:
         _fail(exc)
         return
     note = " (cached verdict)" if cached else ""
-    out.print(f"[green]valid[/green]: {loaded.source} (OpenAPI {loaded.original_version}){note}")
+    out.print(
+        f"[green]valid[/green]: {escape(loaded.source)} "
+        f"(OpenAPI {loaded.original_version}){note}"
+    )
 
 
 @cli.command()

@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -48,7 +49,8 @@ def _tool_table(title: str, tools: list[Any]) -> Table:
     table.add_column("request")
     table.add_column("auth")
     for tool in tools:
-        table.add_row(tool.name, f"{tool.method} {tool.path}", tool.security.summary())
+        row = (tool.name, f"{tool.method} {tool.path}", tool.security.summary())
+        table.add_row(*(escape(cell) for cell in row))
     return table
 
 
@@ -60,9 +62,9 @@ def _show(console: Console, title: str, result: ToolResult) -> None:
     if len(lines) > 14:
         body = "\n".join(lines[:14]) + f"\n... ({len(lines) - 14} more lines)"
     status = "[green]ok[/green]" if result.ok else f"[red]{result.error}[/red]"
-    text = f"HTTP {result.status} {status}\n{body}"
+    text = f"HTTP {result.status} {status}\n{escape(body)}"
     if result.hint:
-        text += f"\n[yellow]hint:[/yellow] {result.hint}"
+        text += f"\n[yellow]hint:[/yellow] {escape(result.hint)}"
     console.print(Panel(text, title=title, title_align="left"))
 
 
@@ -93,15 +95,15 @@ async def _calls(console: Console, base_url: str, secrets: dict[str, str]) -> No
         try:
             await runtime.call(anonymous, "listMyOrders", {})
         except ToolCallError as exc:
-            console.print(Panel(f"{type(exc).__name__}: {exc}\n[cyan]to the model:[/cyan] "
-                                f"{exc.llm_message}", title="JWT tool, anonymous session",
+            console.print(Panel(f"{type(exc).__name__}: {escape(str(exc))}\n"
+                                f"[cyan]to the model:[/cyan] {escape(exc.llm_message)}", title="JWT tool, anonymous session",
                                 title_align="left"))
         expired = mint_identity_token(secrets["verification_secret"], user_id="u-100",
                                       email="ada@example.test", expires_in=-3600)
         try:
             runtime.session(expired)
         except IdentityTokenError as exc:
-            console.print(Panel(f"IdentityTokenError ({exc.reason}): {exc}",
+            console.print(Panel(f"IdentityTokenError ({exc.reason}): {escape(str(exc))}",
                                 title="expired identity token", title_align="left"))
 
     wrong = _shop(base_url, secrets, api_key="not-the-right-key")

@@ -132,7 +132,7 @@ class InputValidationError(ToolCallError):
 
     def __init__(self, *, tool: str, problems: Sequence[ArgumentProblem]) -> None:
         self.problems = tuple(problems)
-        listed = "; ".join(str(p) for p in self.problems)
+        listed = "; ".join(str(p).rstrip(".") for p in self.problems)
         message = (
             f"Invalid arguments for tool {tool!r}: {listed}. "
             "Fix these arguments to match the tool's input schema and call again."

@@ -241,6 +241,12 @@ class Runtime:
         problems = []
         for error in validator.iter_errors(arguments):
             where = "".join(f"/{p}" for p in error.instance_path)
+            # Point at the argument itself, not at the object that lacks it.
+            kind = error.kind
+            if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
+                where += f"/{kind.property}"
+            elif isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
+                where += "/" + ",".join(map(str, kind.unexpected))
             problems.append(ArgumentProblem(where, error.message))
             if len(problems) >= 10:
                 break

@@ -20,6 +20,7 @@ from typing import Any
 
 from ._errors import SpecError
 from ._loader import LoadedSpec
+from ._refs import RefResolver, join_pointer
 
 __all__ = ["validate_document"]
 
@@ -62,18 +63,31 @@ def _refuse(uri: str) -> Any:
     )
 
 
+def _check_refs(spec: LoadedSpec) -> None:
+    """Every `$ref` in the document must lead somewhere; the first that does
+    not is reported with the pointer of the `$ref` itself."""
+    resolver = RefResolver(
+        spec.document, source=spec.source,
+        broken_refs=spec.broken_refs, anchors=spec.anchors,
+    )
+    stack: list[tuple[Any, str]] = [(spec.document, "")]
+    while stack:
+        node, pointer = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("$ref"), str):
+                resolver.deref({"$ref": node["$ref"]}, pointer)
+            stack.extend((v, join_pointer(pointer, k)) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, join_pointer(pointer, i)) for i, v in enumerate(node))
+
+
 def validate_document(spec: LoadedSpec) -> bool:
     """Raise `SpecError` (with the JSON pointer) unless the document is valid
     OpenAPI; True when the verdict came from the cache."""
     if _remembered(spec.content_hash):
         return True
-    if spec.broken_refs:
-        ref, reason = next(iter(spec.broken_refs.items()))
-        raise SpecError(
-            f"{len(spec.broken_refs)} $ref(s) could not be resolved; the first, "
-            f"{ref!r}: {reason}",
-            source=spec.source,
-        )
+
+    _check_refs(spec)
 
     from jsonschema_path import SchemaPath
     from openapi_core import OpenAPI
@@ -89,6 +103,16 @@ def validate_document(spec: LoadedSpec) -> bool:
             f"not valid OpenAPI {spec.document.get('openapi')}: {exc.message}",
             source=spec.source,
             pointer=pointer,
+        ) from None
+    except SpecError:
+        raise
+    except Exception as exc:
+        # The validator's resolver raises its own error types for references
+        # it cannot follow; report them like any other invalid document.
+        raise SpecError(
+            f"the OpenAPI validator could not check the document: "
+            f"{type(exc).__name__}: {exc}",
+            source=spec.source,
         ) from None
     _remember(spec.content_hash)
     return False
