@@ -15,7 +15,13 @@ import jsonschema
 import jsonschema_rs
 import pytest
 
-from ourguide_caller import Integration, to_anthropic, to_mcp, to_openai
+from ourguide_caller import (
+    Integration,
+    OperationFilter,
+    to_anthropic,
+    to_mcp,
+    to_openai,
+)
 from ourguide_caller._refs import RefResolver, join_pointer
 from ourguide_caller._tools import METHODS
 
@@ -70,7 +76,12 @@ def test_manifest_lists_the_whole_corpus():
 @pytest.mark.parametrize(("name", "path"), CORPUS, ids=[n for n, _ in CORPUS])
 def test_real_spec_becomes_valid_tools(name: str, path: Path):
     """One tool per operation, valid unique names, valid compilable schemas."""
-    integration = Integration(path, name=name, base_url="https://api.example.test")
+    integration = Integration(
+        path,
+        name=name,
+        base_url="https://api.example.test",
+        operations=OperationFilter(include_deprecated=True),
+    )
     tools = integration.tools
     names = [tool.name for tool in tools]
 

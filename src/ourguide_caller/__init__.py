@@ -1,13 +1,13 @@
 """ourguide_caller: let an AI support agent call a customer's own HTTP API safely.
 
-    from ourguide_caller import ApiKey, Integration, Runtime
+from ourguide_caller import ApiKey, Integration, Runtime
 
-    shop = Integration("shop.yaml", base_url="https://shop.example/api",
-                       auth=ApiKey(key=os.environ["SHOP_KEY"]))
-    async with Runtime(shop) as runtime:
-        session = runtime.session()
-        tools = runtime.tools_for(session)
-        result = await runtime.call(session, "getOrder", {"orderId": "o-1"})
+shop = Integration("shop.yaml", base_url="https://shop.example/api",
+                   auth=ApiKey(key=os.environ["SHOP_KEY"]))
+async with Runtime(shop) as runtime:
+    session = runtime.session()
+    tools = runtime.tools_for(session)
+    result = await runtime.call(session, "getOrder", {"orderId": "o-1"})
 """
 
 from ._credentials import ApiKey, BasicAuth, BearerToken, Credential, JwtForward
@@ -27,6 +27,7 @@ from ._errors import (
     UpstreamUnavailableError,
 )
 from ._export import to_anthropic, to_mcp, to_openai
+from ._filter import OperationFilter
 from ._integration import Integration
 from ._loader import LoadedSpec, load_spec
 from ._result import ToolResult
@@ -53,6 +54,7 @@ __all__ = [
     "Integration",
     "JwtForward",
     "LoadedSpec",
+    "OperationFilter",
     "OperationReport",
     "OurguideError",
     "RateLimitedError",

@@ -42,7 +42,14 @@ class Measurement:
 def start_sample_api() -> tuple[subprocess.Popen[str], str]:
     """Start the sample API in a child process; returns it and its base URL."""
     child = subprocess.Popen(
-        [sys.executable, "-m", "ourguide_caller.sample.server", "--port", "0", "--demo-secrets"],
+        [
+            sys.executable,
+            "-m",
+            "ourguide_caller.sample.server",
+            "--port",
+            "0",
+            "--demo-secrets",
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -142,9 +149,18 @@ def run_throughput(
         child.terminate()
         child.wait(10)
 
-    table = Table(title=f"{calls} calls x {rounds} rounds per cell (medians)", title_justify="left")
-    for column in ("concurrency", "runtime calls/s", "bare calls/s", "ratio",
-                   "runtime p50/p99 ms", "bare p50/p99 ms"):
+    table = Table(
+        title=f"{calls} calls x {rounds} rounds per cell (medians)",
+        title_justify="left",
+    )
+    for column in (
+        "concurrency",
+        "runtime calls/s",
+        "bare calls/s",
+        "ratio",
+        "runtime p50/p99 ms",
+        "bare p50/p99 ms",
+    ):
         table.add_column(column, justify="right")
     ratios = {}
     for level, (ours, theirs) in results.items():
@@ -152,7 +168,10 @@ def run_throughput(
         bare = statistics.median(m.calls_per_s for m in theirs)
         ratios[level] = mine / bare
         table.add_row(
-            str(level), f"{mine:,.0f}", f"{bare:,.0f}", f"{mine / bare:.3f}",
+            str(level),
+            f"{mine:,.0f}",
+            f"{bare:,.0f}",
+            f"{mine / bare:.3f}",
             f"{statistics.median(m.p50_ms for m in ours):.2f} / "
             f"{statistics.median(m.p99_ms for m in ours):.2f}",
             f"{statistics.median(m.p50_ms for m in theirs):.2f} / "

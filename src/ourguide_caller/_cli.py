@@ -42,30 +42,62 @@ err = Console(stderr=True, highlight=False)
 def _env(name: str, what: str) -> str:
     value = os.environ.get(name)
     if not value:
-        raise click.UsageError(f"{what}: environment variable {name} is not set or empty.")
+        raise click.UsageError(
+            f"{what}: environment variable {name} is not set or empty."
+        )
     return value
 
 
 def integration_options(func: F) -> F:
     """The options that describe an integration, shared by several commands."""
     options = [
-        click.option("--config", "config", type=click.Path(exists=True, dir_okay=False),
-                     help="An integration config file (YAML/JSON); replaces the options below."),
-        click.option("--base-url", help="Where calls go; wins over the spec's servers."),
-        click.option("--api-key-env", metavar="VAR", help="Environment variable holding an API key."),
-        click.option("--api-key-header", default="X-API-Key", show_default=True,
-                     help="Header for the API key when the spec declares none."),
-        click.option("--bearer-env", metavar="VAR",
-                     help="Environment variable holding a static bearer token."),
+        click.option(
+            "--config",
+            "config",
+            type=click.Path(exists=True, dir_okay=False),
+            help="An integration config file (YAML/JSON); replaces the options below.",
+        ),
+        click.option(
+            "--base-url", help="Where calls go; wins over the spec's servers."
+        ),
+        click.option(
+            "--api-key-env",
+            metavar="VAR",
+            help="Environment variable holding an API key.",
+        ),
+        click.option(
+            "--api-key-header",
+            default="X-API-Key",
+            show_default=True,
+            help="Header for the API key when the spec declares none.",
+        ),
+        click.option(
+            "--bearer-env",
+            metavar="VAR",
+            help="Environment variable holding a static bearer token.",
+        ),
         click.option("--basic-user", help="User name for HTTP basic auth."),
-        click.option("--basic-password-env", metavar="VAR",
-                     help="Environment variable holding the HTTP basic password."),
-        click.option("--jwt-forward", is_flag=True,
-                     help="Forward the signed-in user's identity token as a bearer token."),
-        click.option("--verification-secret-env", metavar="VAR",
-                     help="Environment variable holding the identity-token secret (HS256)."),
-        click.option("--server-var", multiple=True, metavar="NAME=VALUE",
-                     help="A value for a server URL variable (repeatable)."),
+        click.option(
+            "--basic-password-env",
+            metavar="VAR",
+            help="Environment variable holding the HTTP basic password.",
+        ),
+        click.option(
+            "--jwt-forward",
+            is_flag=True,
+            help="Forward the signed-in user's identity token as a bearer token.",
+        ),
+        click.option(
+            "--verification-secret-env",
+            metavar="VAR",
+            help="Environment variable holding the identity-token secret (HS256).",
+        ),
+        click.option(
+            "--server-var",
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="A value for a server URL variable (repeatable).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -101,8 +133,13 @@ def _integration(spec: str | None, opts: dict[str, Any]) -> Integration:
         if not sep:
             raise click.UsageError(f"--server-var {pair!r}: write it as NAME=VALUE.")
         variables[name] = value
-    return Integration(spec, base_url=opts.get("base_url"), auth=auth,
-                       verification_secret=secret, server_variables=variables)
+    return Integration(
+        spec,
+        base_url=opts.get("base_url"),
+        auth=auth,
+        verification_secret=secret,
+        server_variables=variables,
+    )
 
 
 def _fail(exc: Exception) -> None:
@@ -120,11 +157,21 @@ def cli() -> None:
 @cli.command()
 @click.argument("spec", required=False)
 @integration_options
-@click.option("--format", "fmt", default="table", show_default=True,
-              type=click.Choice(["table", "json", "openai", "anthropic", "mcp"]))
-@click.option("--as", "as_", type=click.Choice(["all", "anonymous", "signed-in"]),
-              default="all", show_default=True,
-              help="Only the tools such a session would see (with the auth options).")
+@click.option(
+    "--format",
+    "fmt",
+    default="table",
+    show_default=True,
+    type=click.Choice(["table", "json", "openai", "anthropic", "mcp"]),
+)
+@click.option(
+    "--as",
+    "as_",
+    type=click.Choice(["all", "anonymous", "signed-in"]),
+    default="all",
+    show_default=True,
+    help="Only the tools such a session would see (with the auth options).",
+)
 def tools(spec: str | None, fmt: str, as_: str, **opts: Any) -> None:
     """List the tools SPEC becomes, with the auth each needs."""
     try:
@@ -139,7 +186,9 @@ def tools(spec: str | None, fmt: str, as_: str, **opts: Any) -> None:
         listed = [t for t in listed if t.security.signed_in is not None]
 
     if fmt == "table":
-        _print_tools(listed, title=f"{len(listed)} tools from {integration.spec.source}")
+        _print_tools(
+            listed, title=f"{len(listed)} tools from {integration.spec.source}"
+        )
         return
     exported: Any = {
         "json": lambda ts: [t.as_dict() for t in ts],
@@ -174,18 +223,34 @@ def _print_tools(listed: list[Tool], *, title: str) -> None:
 @click.argument("spec", required=False)
 @click.argument("tool")
 @integration_options
-@click.option("--args", "args_json", default="{}", show_default=True,
-              help="The tool's arguments as a JSON object.")
-@click.option("--identity-token-env", metavar="VAR",
-              help="Environment variable holding the user's identity token (signs the session in).")
-def call(spec: str | None, tool: str, args_json: str, identity_token_env: str | None,
-         **opts: Any) -> None:
+@click.option(
+    "--args",
+    "args_json",
+    default="{}",
+    show_default=True,
+    help="The tool's arguments as a JSON object.",
+)
+@click.option(
+    "--identity-token-env",
+    metavar="VAR",
+    help="Environment variable holding the user's identity token "
+    "(signs the session in).",
+)
+def call(
+    spec: str | None,
+    tool: str,
+    args_json: str,
+    identity_token_env: str | None,
+    **opts: Any,
+) -> None:
     """Call one TOOL of SPEC and print the result."""
     try:
         arguments = json.loads(args_json)
     except ValueError as exc:
         raise click.UsageError(f"--args is not valid JSON: {exc}") from None
-    token = _env(identity_token_env, "--identity-token-env") if identity_token_env else None
+    token = (
+        _env(identity_token_env, "--identity-token-env") if identity_token_env else None
+    )
 
     async def run() -> int:
         integration = _integration(spec, opts)
@@ -219,7 +284,9 @@ def report(spec: str | None, as_json: bool, **opts: Any) -> None:
         _fail(exc)
         return
     if as_json:
-        click.echo(json.dumps(integration.report.as_dict(), indent=2, ensure_ascii=False))
+        click.echo(
+            json.dumps(integration.report.as_dict(), indent=2, ensure_ascii=False)
+        )
     else:
         click.echo(str(integration.report))
 
@@ -228,9 +295,8 @@ def report(spec: str | None, as_json: bool, **opts: Any) -> None:
 @click.argument("spec")
 def check(spec: str) -> None:
     """Validate SPEC fully against the OpenAPI schema (slow on big specs; cached)."""
-    from ._validation import validate_document
-
     from ._loader import load_spec
+    from ._validation import validate_document
 
     try:
         loaded = load_spec(spec)
@@ -261,8 +327,12 @@ def bench(calls: int, levels: str, rounds: int) -> None:
     """Throughput of the runtime vs. a bare httpx client on the sample API."""
     from ._bench import run_throughput
 
-    run_throughput(calls=calls, levels=[int(x) for x in levels.split(",")],
-                   rounds=rounds, console=out)
+    run_throughput(
+        calls=calls,
+        levels=[int(x) for x in levels.split(",")],
+        rounds=rounds,
+        console=out,
+    )
 
 
 def main() -> None:

@@ -37,8 +37,11 @@ def _secret(value: str | None, env: str | None, *, setting: str) -> str:
     if value is not None:
         return value
     if env is None:
-        raise ConfigError(f"{setting}: give the secret, or `{setting}_env` naming "
-                          "an environment variable that holds it.", setting=setting)
+        raise ConfigError(
+            f"{setting}: give the secret, or `{setting}_env` naming "
+            "an environment variable that holds it.",
+            setting=setting,
+        )
     found = os.environ.get(env)
     if not found:
         raise ConfigError(
@@ -60,8 +63,10 @@ class ApiKeyEntry(_Entry):
     key_env: str | None = None
 
     def credential(self, where: str) -> Credential:
-        return ApiKey(key=_secret(self.key, self.key_env, setting=f"{where}.key"),
-                      header=self.header)
+        return ApiKey(
+            key=_secret(self.key, self.key_env, setting=f"{where}.key"),
+            header=self.header,
+        )
 
 
 class BearerEntry(_Entry):
@@ -88,12 +93,15 @@ class BasicEntry(_Entry):
     password_env: str | None = None
 
     def credential(self, where: str) -> Credential:
-        password = _secret(self.password, self.password_env, setting=f"{where}.password")
+        password = _secret(
+            self.password, self.password_env, setting=f"{where}.password"
+        )
         return BasicAuth(username=self.username, password=password)
 
 
 Entry = Annotated[
-    ApiKeyEntry | BearerEntry | JwtForwardEntry | BasicEntry, Field(discriminator="type")
+    ApiKeyEntry | BearerEntry | JwtForwardEntry | BasicEntry,
+    Field(discriminator="type"),
 ]
 
 
@@ -119,18 +127,26 @@ class IntegrationConfig(BaseModel):
     def build(self, *, relative_to: Path | None = None) -> Integration:
         """Read the secrets from the environment and build the integration."""
         spec: str = self.spec
-        if relative_to is not None and "://" not in spec and not Path(spec).is_absolute():
+        if (
+            relative_to is not None
+            and "://" not in spec
+            and not Path(spec).is_absolute()
+        ):
             spec = str(relative_to / spec)
         secret = self.verification_secret
         if secret is None and self.verification_secret_env:
-            secret = _secret(None, self.verification_secret_env, setting="verification_secret")
+            secret = _secret(
+                None, self.verification_secret_env, setting="verification_secret"
+            )
         return Integration(
             spec,
             name=self.name,
             base_url=self.base_url,
             spec_location=self.spec_location,
             auth=[e.credential(f"auth[{i}]") for i, e in enumerate(self.auth)],
-            credentials={k: e.credential(f"credentials.{k}") for k, e in self.credentials.items()},
+            credentials={
+                k: e.credential(f"credentials.{k}") for k, e in self.credentials.items()
+            },
             verification_secret=secret,
             server_variables=self.server_variables,
             doubled_prefix=self.doubled_prefix,
@@ -152,14 +168,17 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any]) -> Integrati
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
-            raise ConfigError(f"cannot read config file {where}: {exc.strerror}.") from None
+            raise ConfigError(
+                f"cannot read config file {where}: {exc.strerror}."
+            ) from None
         data = parse_text(text, source=where)
         relative_to = path.resolve().parent
     try:
         config = IntegrationConfig.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in exc.errors()
+            f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}"
+            for e in exc.errors()
         )
         raise ConfigError(f"{where}: invalid integration config: {problems}.") from None
     return config.build(relative_to=relative_to)

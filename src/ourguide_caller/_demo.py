@@ -27,7 +27,9 @@ from ._runtime import Runtime
 __all__ = ["run_demo"]
 
 
-def _shop(base_url: str, secrets: dict[str, str], *, api_key: str | None = None) -> Integration:
+def _shop(
+    base_url: str, secrets: dict[str, str], *, api_key: str | None = None
+) -> Integration:
     from .sample import SPEC_PATH
 
     return Integration(
@@ -78,14 +80,28 @@ async def _calls(console: Console, base_url: str, secrets: dict[str, str]) -> No
             secrets["verification_secret"], user_id="u-100", email="ada@example.test"
         )
         ada = runtime.session(token)
-        console.print(_tool_table("Tools for an anonymous session", runtime.tools_for(anonymous)))
-        console.print(_tool_table(f"Tools for {ada.email} (signed in)", runtime.tools_for(ada)))
+        console.print(
+            _tool_table("Tools for an anonymous session", runtime.tools_for(anonymous))
+        )
+        console.print(
+            _tool_table(f"Tools for {ada.email} (signed in)", runtime.tools_for(ada))
+        )
 
         console.rule("One call per auth type")
         calls = [
-            ("no auth: searchProducts", anonymous, "searchProducts", {"q": "coffee", "limit": 2}),
+            (
+                "no auth: searchProducts",
+                anonymous,
+                "searchProducts",
+                {"q": "coffee", "limit": 2},
+            ),
             ("API key: getOrder", anonymous, "getOrder", {"orderId": "o-5001"}),
-            ("bearer token: getStockReport", anonymous, "getStockReport", {"below": 20}),
+            (
+                "bearer token: getStockReport",
+                anonymous,
+                "getStockReport",
+                {"below": 20},
+            ),
             ("JWT forward: listMyOrders as ada", ada, "listMyOrders", {}),
         ]
         for title, session, name, arguments in calls:
@@ -95,20 +111,36 @@ async def _calls(console: Console, base_url: str, secrets: dict[str, str]) -> No
         try:
             await runtime.call(anonymous, "listMyOrders", {})
         except ToolCallError as exc:
-            console.print(Panel(f"{type(exc).__name__}: {escape(str(exc))}\n"
-                                f"[cyan]to the model:[/cyan] {escape(exc.llm_message)}", title="JWT tool, anonymous session",
-                                title_align="left"))
-        expired = mint_identity_token(secrets["verification_secret"], user_id="u-100",
-                                      email="ada@example.test", expires_in=-3600)
+            console.print(
+                Panel(
+                    f"{type(exc).__name__}: {escape(str(exc))}\n"
+                    f"[cyan]to the model:[/cyan] {escape(exc.llm_message)}",
+                    title="JWT tool, anonymous session",
+                    title_align="left",
+                )
+            )
+        expired = mint_identity_token(
+            secrets["verification_secret"],
+            user_id="u-100",
+            email="ada@example.test",
+            expires_in=-3600,
+        )
         try:
             runtime.session(expired)
         except IdentityTokenError as exc:
-            console.print(Panel(f"IdentityTokenError ({exc.reason}): {escape(str(exc))}",
-                                title="expired identity token", title_align="left"))
+            console.print(
+                Panel(
+                    f"IdentityTokenError ({exc.reason}): {escape(str(exc))}",
+                    title="expired identity token",
+                    title_align="left",
+                )
+            )
 
     wrong = _shop(base_url, secrets, api_key="not-the-right-key")
     async with Runtime(wrong) as runtime:
-        result = await runtime.call(runtime.session(), "getOrder", {"orderId": "o-5001"})
+        result = await runtime.call(
+            runtime.session(), "getOrder", {"orderId": "o-5001"}
+        )
         _show(console, "wrong API key configured", result)
 
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from ._credentials import ApiKey, BasicAuth, BearerToken, Credential, JwtForward
 from ._errors import ConfigError, IdentityTokenError, SpecError, UnknownToolError
+from ._filter import OperationFilter
 from ._loader import LoadedSpec, load_spec
 from ._refs import RefResolver
 from ._retry import RetryPolicy
@@ -55,6 +56,8 @@ class Integration:
             tokens with (HS256); needed for `JwtForward`.
         server_variables: values for `{variables}` in server URLs.
         spec_location: the URL the spec came from, for relative server URLs.
+        operations: which operations become tools (`OperationFilter`); by
+            default all but the deprecated ones.
         doubled_prefix: what to do when the base URL ends with the prefix every
             path starts with (`.../api` + `/api/users`): `collapse` (default,
             with a warning), `keep`, or `error`.
@@ -77,6 +80,7 @@ class Integration:
         max_result_chars: int = 20_000,
         max_response_bytes: int = 5_000_000,
         allow_remote_refs: bool = False,
+        operations: OperationFilter | None = None,
     ) -> None:
         self.name = name
         self.retry = retry or RetryPolicy()
@@ -84,20 +88,27 @@ class Integration:
         self.max_result_chars = max_result_chars
         self.max_response_bytes = max_response_bytes
         self.doubled_prefix = doubled_prefix
+        self.operations = operations or OperationFilter()
 
         self.spec = (
             spec
             if isinstance(spec, LoadedSpec)
-            else load_spec(spec, location=spec_location, allow_remote_refs=allow_remote_refs)
+            else load_spec(
+                spec, location=spec_location, allow_remote_refs=allow_remote_refs
+            )
         )
         self._location = spec_location or self.spec.location
         self._variables = {str(k): str(v) for k, v in (server_variables or {}).items()}
-        self._base_url = check_base_url(base_url, setting="base_url") if base_url else None
+        self._base_url = (
+            check_base_url(base_url, setting="base_url") if base_url else None
+        )
 
         auth_list = _as_list(auth)
         explicit = dict(credentials or {})
         self._secrets = _secret_values([*auth_list, *explicit.values()])
-        self._verifier = self._make_verifier(verification_secret, [*auth_list, *explicit.values()])
+        self._verifier = self._make_verifier(
+            verification_secret, [*auth_list, *explicit.values()]
+        )
         if verification_secret:
             self._secrets += (verification_secret,)
 
@@ -105,14 +116,21 @@ class Integration:
         self._by_name = {tool.name: tool for tool in self.tools}
         self._anonymous = [t for t in self.tools if t.security.anonymous is not None]
         self._signed_in = [t for t in self.tools if t.security.signed_in is not None]
-        self.origins = frozenset(origin_of(t.base_url) for t in self.tools if t.base_url)
+        self.origins = frozenset(
+            origin_of(t.base_url) for t in self.tools if t.base_url
+        )
         logger.info(
             "integration %r: %d tools from %s (%d skipped)",
-            name, len(self.tools), self.spec.source, len(self.report.skipped),
+            name,
+            len(self.tools),
+            self.spec.source,
+            len(self.report.skipped),
         )
 
     def __repr__(self) -> str:
-        return f"Integration({self.name!r}, {self.spec.source!r}, {len(self.tools)} tools)"
+        return (
+            f"Integration({self.name!r}, {self.spec.source!r}, {len(self.tools)} tools)"
+        )
 
     @property
     def secret_values(self) -> tuple[str, ...]:
@@ -147,14 +165,20 @@ class Integration:
         document = self.spec.document
         source = self.spec.source
         resolver = RefResolver(
-            document, source=source,
-            broken_refs=self.spec.broken_refs, anchors=self.spec.anchors,
+            document,
+            source=source,
+            broken_refs=self.spec.broken_refs,
+            anchors=self.spec.anchors,
         )
         schemes = security_schemes(document, resolver)
-        bindings = assign_credentials(schemes, auth=auth, explicit=explicit, source=source)
+        bindings = assign_credentials(
+            schemes, auth=auth, explicit=explicit, source=source
+        )
         prefix = self._check_prefix(document)
 
-        def base_url_for(operation: Mapping[str, Any], item: Mapping[str, Any], pointer: str) -> str:
+        def base_url_for(
+            operation: Mapping[str, Any], item: Mapping[str, Any], pointer: str
+        ) -> str:
             return self._server_for(operation, item, pointer, prefix)
 
         version = str(document.get("openapi", "3.0"))
@@ -168,6 +192,7 @@ class Integration:
             bindings=bindings,
             fallback=configured_bindings(auth),
             base_url_for=base_url_for,
+            selection=self.operations,
         )
         report.warnings.extend(self.spec.warnings)
         if not tools and report.skipped:
@@ -208,13 +233,19 @@ class Integration:
             )
         logger.warning(
             "%s; sending %s, not %s. Remove %s from the base URL to silence this.",
-            message, join_url(self._base_url, example),
-            join_url(self._base_url, shown + "/" + str(example).lstrip("/")), shown,
+            message,
+            join_url(self._base_url, example),
+            join_url(self._base_url, shown + "/" + str(example).lstrip("/")),
+            shown,
         )
         return doubled
 
     def _server_for(
-        self, operation: Mapping[str, Any], item: Mapping[str, Any], pointer: str, prefix: list[str]
+        self,
+        operation: Mapping[str, Any],
+        item: Mapping[str, Any],
+        pointer: str,
+        prefix: list[str],
     ) -> str:
         if self._base_url:
             base = self._base_url
@@ -224,17 +255,27 @@ class Integration:
             return base
 
         item_pointer = pointer.rsplit("/", 1)[0]
-        for owner, at in ((operation, pointer), (item, item_pointer), (self.spec.document, "")):
+        for owner, at in (
+            (operation, pointer),
+            (item, item_pointer),
+            (self.spec.document, ""),
+        ):
             servers = owner.get("servers")
             if isinstance(servers, list) and servers:
                 return fill_server_url(
-                    servers[0], values=self._variables, location=self._location,
-                    source=self.spec.source, pointer=f"{at}/servers/0",
+                    servers[0],
+                    values=self._variables,
+                    location=self._location,
+                    source=self.spec.source,
+                    pointer=f"{at}/servers/0",
                 )
         if self._location:
             return fill_server_url(
-                {"url": "/"}, values={}, location=self._location,
-                source=self.spec.source, pointer="/servers",
+                {"url": "/"},
+                values={},
+                location=self._location,
+                source=self.spec.source,
+                pointer="/servers",
             )
         raise ConfigError(
             f"{self.spec.source} declares no servers and integration {self.name!r} "
@@ -249,7 +290,8 @@ class Integration:
             raise UnknownToolError(
                 f"integration {self.name!r} has no tool named {name!r}.",
                 tool=name,
-                llm_message=f"There is no tool named {name!r}. Use one of the tools listed.",
+                llm_message=f"There is no tool named {name!r}. "
+                "Use one of the tools listed.",
             )
         return tool
 
@@ -257,7 +299,9 @@ class Integration:
         """The tools `session` may call (precomputed: no work per call)."""
         return self._signed_in if session.identified else self._anonymous
 
-    def session(self, identity_token: str | None = None, *, on_invalid: str = "raise") -> Session:
+    def session(
+        self, identity_token: str | None = None, *, on_invalid: str = "raise"
+    ) -> Session:
         """A session for this integration, identified if the token verifies.
 
         A token that does not verify raises `IdentityTokenError` saying why, or
@@ -269,14 +313,17 @@ class Integration:
         try:
             if self._verifier is None:
                 raise IdentityTokenError(
-                    f"integration {self.name!r} has no verification_secret, so identity "
-                    "tokens cannot be verified. Configure it to sign users in.",
+                    f"integration {self.name!r} has no verification_secret, so "
+                    "identity tokens cannot be verified. Configure it to sign users "
+                    "in.",
                     reason="no_secret",
                 )
             claims = self._verifier.verify(identity_token)
         except IdentityTokenError as exc:
             if on_invalid == "anonymous":
-                logger.info("integration %r: identity token refused (%s)", self.name, exc.reason)
+                logger.info(
+                    "integration %r: identity token refused (%s)", self.name, exc.reason
+                )
                 return Session(self.name, token_error=exc)
             raise
         return Session(self.name, identity_token, claims)

@@ -130,7 +130,9 @@ def _form_pairs(prefix: str, value: Any) -> list[tuple[str, str]]:
         ]
     if isinstance(value, list):
         return [
-            pair for i, v in enumerate(value) for pair in _form_pairs(f"{prefix}[{i}]", v)
+            pair
+            for i, v in enumerate(value)
+            for pair in _form_pairs(f"{prefix}[{i}]", v)
         ]
     return [(prefix, _scalar(value))]
 
@@ -229,7 +231,9 @@ def _encode_body(parts: RequestParts, tool: Tool, payload: Any) -> None:
         files: list[tuple[str, tuple[str | None, bytes, str | None]]] = []
         for key, value in payload.items():
             if isinstance(value, str) and _is_binary_field(tool, key):
-                files.append((key, (key, value.encode("utf-8"), "application/octet-stream")))
+                files.append(
+                    (key, (key, value.encode("utf-8"), "application/octet-stream"))
+                )
             else:
                 text = value if isinstance(value, str) else _scalar(value)
                 files.append((key, (None, text.encode("utf-8"), None)))
@@ -245,5 +249,8 @@ def _is_binary_field(tool: Tool, wire_name: str) -> bool:
     for argument in tool.arguments:
         if argument.location == "body" and argument.wire_name == wire_name:
             schema = tool.input_schema["properties"].get(argument.name, {})
-            return isinstance(schema, dict) and schema.get("format") in ("binary", "byte")
+            return isinstance(schema, dict) and schema.get("format") in (
+                "binary",
+                "byte",
+            )
     return False

@@ -82,11 +82,17 @@ class ToolResult:
             message += " " + self.hint
         if self.error == "rate_limited":
             raise RateLimitedError(
-                message, tool=self.tool, retry_after=self.retry_after,
-                hint=self.hint, llm_message=self.to_llm(),
+                message,
+                tool=self.tool,
+                retry_after=self.retry_after,
+                hint=self.hint,
+                llm_message=self.to_llm(),
             )
         raise UpstreamHTTPError(
-            message, tool=self.tool, status=self.status, hint=self.hint,
+            message,
+            tool=self.tool,
+            status=self.status,
+            hint=self.hint,
             llm_message=self.to_llm(),
         )
 
@@ -114,7 +120,9 @@ async def read_body(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
         for c in response.headers.get("content-encoding", "").split(",")
         if c.strip() and c.strip().lower() != "identity"
     ]
-    if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
+    if len(codings) > 1 or (
+        codings and codings[0] not in ("gzip", "x-gzip", "deflate")
+    ):
         raise BodyRefused(
             f"the response uses content-encoding {', '.join(codings)!r}; only one "
             "layer of gzip or deflate is accepted"
@@ -135,7 +143,9 @@ async def read_body(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
                 try:
                     data = decoder.decompress(piece, limit - size + 1)
                 except zlib.error as exc:
-                    raise BodyRefused(f"the response body is not valid {codings[0]}") from exc
+                    raise BodyRefused(
+                        f"the response body is not valid {codings[0]}"
+                    ) from exc
                 piece = decoder.unconsumed_tail
             chunks.append(data)
             size += len(data)
@@ -148,7 +158,9 @@ async def read_body(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
 
 def _charset(content_type: str | None) -> str:
     if content_type and "charset=" in content_type:
-        candidate = content_type.split("charset=", 1)[1].split(";")[0].strip().strip('"')
+        candidate = (
+            content_type.split("charset=", 1)[1].split(";")[0].strip().strip('"')
+        )
         try:
             b"".decode(candidate)
             return candidate

@@ -31,8 +31,13 @@ _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 # Failures before the request was on the wire: safe to retry for any method.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Failures after sending: the server may have acted, so only idempotent calls.
-_MAYBE_SENT = (httpx.ReadError, httpx.ReadTimeout, httpx.WriteError,
-               httpx.WriteTimeout, httpx.RemoteProtocolError)
+_MAYBE_SENT = (
+    httpx.ReadError,
+    httpx.ReadTimeout,
+    httpx.WriteError,
+    httpx.WriteTimeout,
+    httpx.RemoteProtocolError,
+)
 
 
 def is_idempotent(method: str) -> bool:

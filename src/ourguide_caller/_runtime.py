@@ -39,7 +39,6 @@ from ._errors import (
     AuthRequiredError,
     ConfigError,
     InputValidationError,
-    UnknownToolError,
     UpstreamUnavailableError,
 )
 from ._integration import Integration
@@ -80,10 +79,10 @@ class _Answer:
 class Runtime:
     """Holds integrations and one `httpx.AsyncClient`; use it as `async with`.
 
-        async with Runtime(integration) as runtime:
-            session = runtime.session(identity_token)
-            tools = runtime.tools_for(session)
-            result = await runtime.call(session, "getOrder", {"orderId": "o-1"})
+    async with Runtime(integration) as runtime:
+        session = runtime.session(identity_token)
+        tools = runtime.tools_for(session)
+        result = await runtime.call(session, "getOrder", {"orderId": "o-1"})
     """
 
     def __init__(
@@ -152,14 +151,19 @@ class Runtime:
     ) -> Session:
         """An anonymous session, or one identified by a verified identity token
         (see `Integration.session`)."""
-        return self.integration(integration).session(identity_token, on_invalid=on_invalid)
+        return self.integration(integration).session(
+            identity_token, on_invalid=on_invalid
+        )
 
     def tools_for(self, session: Session) -> list[Tool]:
         """The tools this session may call."""
         return self.integration(session.integration).tools_for(session)
 
     async def call(
-        self, session: Session, tool_name: str, arguments: Mapping[str, Any] | None = None
+        self,
+        session: Session,
+        tool_name: str,
+        arguments: Mapping[str, Any] | None = None,
     ) -> ToolResult:
         """Call one tool for `session` and return what the API answered.
 
@@ -183,12 +187,18 @@ class Runtime:
         result = self._result(integration, tool, alternative, session, answer, attempts)
         logger.debug(
             "%s: %s %s -> %s in %.1f ms (%d attempt(s))",
-            tool.name, tool.method, tool.path, answer.status,
-            (time.perf_counter() - started) * 1000, attempts,
+            tool.name,
+            tool.method,
+            tool.path,
+            answer.status,
+            (time.perf_counter() - started) * 1000,
+            attempts,
         )
         return result
 
-    def _alternative(self, integration: Integration, tool: Tool, session: Session) -> Alternative:
+    def _alternative(
+        self, integration: Integration, tool: Tool, session: Session
+    ) -> Alternative:
         security = tool.security
         if session.identified:
             expired = integration.verify_still_valid(session)
@@ -245,7 +255,9 @@ class Runtime:
             kind = error.kind
             if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
                 where += f"/{kind.property}"
-            elif isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
+            elif isinstance(
+                kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties
+            ):
                 where += "/" + ",".join(map(str, kind.unexpected))
             problems.append(ArgumentProblem(where, error.message))
             if len(problems) >= 10:
@@ -253,13 +265,19 @@ class Runtime:
         raise InputValidationError(tool=tool.name, problems=problems)
 
     def _request(
-        self, tool: Tool, arguments: Mapping[str, Any], alternative: Alternative, session: Session
+        self,
+        tool: Tool,
+        arguments: Mapping[str, Any],
+        alternative: Alternative,
+        session: Session,
     ) -> httpx.Request:
         assert tool.base_url is not None
         parts = serialize_arguments(tool, arguments)
 
         for binding in alternative.bindings:
-            value = binding.value if binding.value is not None else session.identity_token
+            value = (
+                binding.value if binding.value is not None else session.identity_token
+            )
             assert value is not None
             if binding.needs_user:
                 value = "Bearer " + value
@@ -284,8 +302,11 @@ class Runtime:
         )
         # Credentials go only to the integration's own origin. Arguments are
         # encoded so they cannot change it; this check keeps it that way.
-        target = (request.url.scheme, request.url.host, request.url.port or
-                  {"http": 80, "https": 443}.get(request.url.scheme))
+        target = (
+            request.url.scheme,
+            request.url.host,
+            request.url.port or {"http": 80, "https": 443}.get(request.url.scheme),
+        )
         if target != origin_of(tool.base_url):
             raise ConfigError(
                 f"{tool.name}: the request URL's origin differs from the "
@@ -310,7 +331,9 @@ class Runtime:
             finally:
                 await response.aclose()
             retry_after = parse_retry_after(response.headers.get("retry-after"))
-            return _Answer(response.status_code, response.headers, body, cut, retry_after)
+            return _Answer(
+                response.status_code, response.headers, body, cut, retry_after
+            )
 
         def wait(state: RetryCallState) -> float:
             # Tenacity counts from the second attempt, which already waited once.
@@ -348,7 +371,9 @@ class Runtime:
                 retrying = AsyncRetrying(
                     stop=stop_after_attempt(policy.attempts - 1),
                     wait=wait,
-                    retry=retry_if_exception(lambda e: policy.retry_exception(e, method))
+                    retry=retry_if_exception(
+                        lambda e: policy.retry_exception(e, method)
+                    )
                     | retry_if_result(
                         lambda a: policy.retry_status(a.status, a.retry_after, method)
                     ),
@@ -369,7 +394,12 @@ class Runtime:
         return answer, attempts
 
     def _unavailable(
-        self, integration: Integration, tool: Tool, exc: BaseException, attempts: int, started: float
+        self,
+        integration: Integration,
+        tool: Tool,
+        exc: BaseException,
+        attempts: int,
+        started: float,
     ) -> UpstreamUnavailableError:
         scheme, host, port = origin_of(tool.base_url or "")
         if isinstance(exc, TimeoutError):
@@ -377,7 +407,8 @@ class Runtime:
         elif isinstance(exc, BodyRefused):
             what = str(exc)
         else:
-            what = f"{type(exc).__name__}: {_redact(str(exc) or 'no detail', integration.secret_values)}"
+            detail = _redact(str(exc) or "no detail", integration.secret_values)
+            what = f"{type(exc).__name__}: {detail}"
         return UpstreamUnavailableError(
             f"{tool.name}: {tool.method} to {scheme}://{host}:{port} failed after "
             f"{attempts} attempt(s) in {time.monotonic() - started:.1f} s ({what}). "
@@ -427,7 +458,11 @@ class Runtime:
 
 
 def _log_retry(tool: Tool, failure: Any, next_attempt: int, attempts: int) -> None:
-    what = f"HTTP {failure.status}" if isinstance(failure, _Answer) else type(failure).__name__
+    what = (
+        f"HTTP {failure.status}"
+        if isinstance(failure, _Answer)
+        else type(failure).__name__
+    )
     logger.warning(
         "%s: %s; retrying (attempt %d of %d)", tool.name, what, next_attempt, attempts
     )
@@ -445,9 +480,12 @@ def _compile(tool: Tool) -> Any:
         logger.warning(
             "%s: its input schema does not compile (%s); checking it without "
             "`pattern` keywords",
-            tool.name, exc,
+            tool.name,
+            exc,
         )
-        tool._validator = jsonschema_rs.validator_for(_without_patterns(tool.input_schema))
+        tool._validator = jsonschema_rs.validator_for(
+            _without_patterns(tool.input_schema)
+        )
     return tool._validator
 
 
@@ -514,8 +552,7 @@ def _unauthorised_hint(alternative: Alternative, session: Session) -> str:
         expires = session.expires_at
         if expires is not None and expires < time.time():
             return (
-                "The user's identity token has expired: ask the user to sign in "
-                "again."
+                "The user's identity token has expired: ask the user to sign in again."
             )
         return (
             "The API refused the user's identity token, which is valid here: the API "

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._errors import ConfigError, SpecError
+from ._filter import OperationFilter
 from ._naming import assign_tool_names, clean_argument_name
 from ._refs import RefResolver, join_pointer
 from ._schema import SchemaConverter, SchemaSession
@@ -150,6 +151,7 @@ class OperationReport:
     pointer: str
     tool: str | None = None
     skipped: str | None = None
+    filtered: str | None = None
     renamed_arguments: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = ()
 
@@ -166,7 +168,13 @@ class BuildReport:
 
     @property
     def skipped(self) -> list[OperationReport]:
-        return [op for op in self.operations if op.tool is None]
+        """Operations that could not become tools because of a problem."""
+        return [op for op in self.operations if op.skipped is not None]
+
+    @property
+    def filtered(self) -> list[OperationReport]:
+        """Operations the integration's filter left out on purpose."""
+        return [op for op in self.operations if op.filtered is not None]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -175,6 +183,7 @@ class BuildReport:
             "spec_version": self.spec_version,
             "tools": sum(1 for op in self.operations if op.tool),
             "skipped": len(self.skipped),
+            "filtered": len(self.filtered),
             "warnings": list(self.warnings),
             "operations": [
                 {
@@ -183,6 +192,7 @@ class BuildReport:
                     "pointer": op.pointer,
                     "tool": op.tool,
                     "skipped": op.skipped,
+                    "filtered": op.filtered,
                     "renamed_arguments": [list(pair) for pair in op.renamed_arguments],
                     "notes": list(op.notes),
                 }
@@ -195,10 +205,14 @@ class BuildReport:
         lines = [
             f"{self.integration}: {self.source} (OpenAPI {self.spec_version}): "
             f"{made} tools from {len(self.operations)} operations, "
-            f"{len(self.skipped)} skipped, {len(self.warnings)} warnings"
+            f"{len(self.skipped)} skipped, {len(self.filtered)} left out by the "
+            f"filter, {len(self.warnings)} warnings"
         ]
         for op in self.operations:
             head = f"  {op.method:7} {op.path}"
+            if op.filtered is not None:
+                lines.append(f"{head} -> left out: {op.filtered}")
+                continue
             if op.tool is None:
                 lines.append(f"{head} -> skipped: {op.skipped}")
                 continue
@@ -258,6 +272,7 @@ def build_tools(
     bindings: Mapping[str, Binding],
     fallback: tuple[Binding, ...],
     base_url_for: BaseUrlFor,
+    selection: OperationFilter | None = None,
 ) -> tuple[list[Tool], BuildReport]:
     """Every operation of `document` -> a tool, plus the report of what happened.
 
@@ -271,9 +286,12 @@ def build_tools(
         raise SpecError("`paths` must be an object.", source=source, pointer="/paths")
 
     hidden = credential_parameters(schemes)
+    selection = selection or OperationFilter()
     declares_security = "security" in document or any(
         isinstance(item, Mapping)
-        and any(isinstance(item.get(m), Mapping) and "security" in item[m] for m in METHODS)
+        and any(
+            isinstance(item.get(m), Mapping) and "security" in item[m] for m in METHODS
+        )
         for item in paths.values()
     )
     converter = SchemaConverter(resolver, dialect=dialect)
@@ -284,26 +302,48 @@ def build_tools(
         try:
             item, _ = resolver.deref(raw_item, item_pointer)
         except SpecError as exc:
-            report.operations.append(OperationReport("*", str(path), item_pointer, skipped=exc.reason))
+            report.operations.append(
+                OperationReport("*", str(path), item_pointer, skipped=exc.reason)
+            )
             continue
         if not isinstance(item, Mapping):
-            raise SpecError("a path item must be an object.", source=source, pointer=item_pointer)
+            raise SpecError(
+                "a path item must be an object.", source=source, pointer=item_pointer
+            )
 
         for method in METHODS:
             operation = item.get(method)
             if operation is None:
                 continue
             pointer = join_pointer(item_pointer, method)
+            if isinstance(operation, Mapping):
+                reason = selection.reason_to_leave_out(method, str(path), operation)
+                if reason is not None:
+                    report.operations.append(
+                        OperationReport(
+                            method.upper(), str(path), pointer, filtered=reason
+                        )
+                    )
+                    continue
             try:
                 draft = _draft_operation(
-                    operation, item, str(path), method, pointer,
-                    document=document, resolver=resolver, converter=converter,
-                    hidden=hidden, declares_security=declares_security,
+                    operation,
+                    item,
+                    str(path),
+                    method,
+                    pointer,
+                    document=document,
+                    resolver=resolver,
+                    converter=converter,
+                    hidden=hidden,
+                    declares_security=declares_security,
                 )
             except SpecError as exc:
                 logger.warning("skipping %s %s: %s", method.upper(), path, exc)
                 report.operations.append(
-                    OperationReport(method.upper(), str(path), pointer, skipped=str(exc))
+                    OperationReport(
+                        method.upper(), str(path), pointer, skipped=str(exc)
+                    )
                 )
                 continue
             drafts.append(draft)
@@ -311,13 +351,21 @@ def build_tools(
     names = assign_tool_names([(d.operation_id, d.method, d.path) for d in drafts])
     tools = []
     for name, draft in zip(names, drafts, strict=True):
-        tools.append(_finish(draft, name, integration, bindings, fallback, base_url_for))
+        tools.append(
+            _finish(draft, name, integration, bindings, fallback, base_url_for)
+        )
         notes = draft.notes
         if draft.operation_id and name != draft.operation_id:
             notes = (f"operationId {draft.operation_id!r} became {name!r}", *notes)
         report.operations.append(
-            OperationReport(draft.method, draft.path, draft.pointer, tool=name,
-                            renamed_arguments=draft.renamed, notes=notes)
+            OperationReport(
+                draft.method,
+                draft.path,
+                draft.pointer,
+                tool=name,
+                renamed_arguments=draft.renamed,
+                notes=notes,
+            )
         )
     return tools, report
 
@@ -337,14 +385,18 @@ def _draft_operation(
 ) -> _Draft:
     source = resolver.source
     if not isinstance(operation, Mapping):
-        raise SpecError("an operation must be an object.", source=source, pointer=pointer)
+        raise SpecError(
+            "an operation must be an object.", source=source, pointer=pointer
+        )
 
     session = converter.session()
     notes: list[str] = []
     candidates = _parameters(item, operation, pointer, resolver, session, hidden, notes)
     _check_path_template(path, candidates, notes)
     body, body_candidates = _request_body(operation, pointer, resolver, session, notes)
-    arguments, properties, required, renamed = _settle_names(candidates + body_candidates, body)
+    arguments, properties, required, renamed = _settle_names(
+        candidates + body_candidates, body
+    )
     if body is not None and not body.flattened:
         body = Body(body.media_type, False, arguments[-1].name, body.required)
 
@@ -361,10 +413,14 @@ def _draft_operation(
     requirements = None
     if "security" in operation:
         requirements = parse_requirements(
-            operation["security"], source=source, pointer=join_pointer(pointer, "security")
+            operation["security"],
+            source=source,
+            pointer=join_pointer(pointer, "security"),
         )
     elif "security" in document:
-        requirements = parse_requirements(document["security"], source=source, pointer="/security")
+        requirements = parse_requirements(
+            document["security"], source=source, pointer="/security"
+        )
     elif declares_security:
         requirements = ()
 
@@ -422,8 +478,11 @@ def _parameters(
             at = join_pointer(owner_pointer, "parameters", index)
             param, param_pointer = resolver.deref(entry, at)
             if not isinstance(param, Mapping) or not isinstance(param.get("name"), str):
-                raise SpecError("a parameter must be an object with a string `name`.",
-                                source=source, pointer=param_pointer)
+                raise SpecError(
+                    "a parameter must be an object with a string `name`.",
+                    source=source,
+                    pointer=param_pointer,
+                )
             where = param.get("in")
             if where not in _LOCATIONS:
                 raise SpecError(
@@ -437,17 +496,25 @@ def _parameters(
     candidates = []
     for (where, name), (param, param_pointer) in merged.items():
         if where == "header" and name.lower() in _RESERVED_HEADERS:
-            notes.append(f"header parameter {name!r} is set by the runtime, not the model")
+            notes.append(
+                f"header parameter {name!r} is set by the runtime, not the model"
+            )
             continue
         if (where, name.lower()) in hidden:
-            notes.append(f"{where} parameter {name!r} carries a credential; the runtime fills it")
+            notes.append(
+                f"{where} parameter {name!r} carries a credential; the runtime fills it"
+            )
             continue
         candidates.append(_candidate(param, param_pointer, where, name, session))
     return candidates
 
 
 def _candidate(
-    param: Mapping[str, Any], pointer: str, where: str, name: str, session: SchemaSession
+    param: Mapping[str, Any],
+    pointer: str,
+    where: str,
+    name: str,
+    session: SchemaSession,
 ) -> _Candidate:
     as_json = False
     if "schema" in param:
@@ -455,7 +522,9 @@ def _candidate(
     elif isinstance(param.get("content"), Mapping) and param["content"]:
         media, media_object = next(iter(param["content"].items()))
         as_json = "json" in str(media)
-        raw = media_object.get("schema", {}) if isinstance(media_object, Mapping) else {}
+        raw = (
+            media_object.get("schema", {}) if isinstance(media_object, Mapping) else {}
+        )
         schema = session.convert(raw, join_pointer(pointer, "content", media, "schema"))
     else:
         schema = {"type": "string"}
@@ -476,7 +545,9 @@ def _candidate(
     )
 
 
-def _described(schema: dict[str, Any] | bool, text: Any, deprecated: Any) -> dict[str, Any]:
+def _described(
+    schema: dict[str, Any] | bool, text: Any, deprecated: Any
+) -> dict[str, Any]:
     """A copy of `schema` carrying the parameter's description (the converted
     fragment may be shared, so it is never modified in place)."""
     result: dict[str, Any] = {} if isinstance(schema, bool) else dict(schema)
@@ -489,7 +560,9 @@ def _described(schema: dict[str, Any] | bool, text: Any, deprecated: Any) -> dic
     return result
 
 
-def _check_path_template(path: str, candidates: list[_Candidate], notes: list[str]) -> None:
+def _check_path_template(
+    path: str, candidates: list[_Candidate], notes: list[str]
+) -> None:
     """Template variables without a declared parameter become required string
     arguments, so the URL can always be filled."""
     declared = {c.wire_name for c in candidates if c.location == "path"}
@@ -497,7 +570,9 @@ def _check_path_template(path: str, candidates: list[_Candidate], notes: list[st
         name = segment.split("}", 1)[0]
         if name and name not in declared:
             notes.append(f"path variable {{{name}}} is not declared; taken as a string")
-            candidates.append(_Candidate("path", name, {"type": "string"}, True, "simple", False))
+            candidates.append(
+                _Candidate("path", name, {"type": "string"}, True, "simple", False)
+            )
             declared.add(name)
 
 
@@ -509,7 +584,11 @@ def _pick_media_type(content: Mapping[str, Any]) -> str:
     for kind in kinds:
         if kind.split(";")[0].strip().endswith("+json"):
             return kind
-    for wanted in ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain"):
+    for wanted in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+        "text/plain",
+    ):
         if wanted in kinds:
             return wanted
     return kinds[0]
@@ -527,7 +606,9 @@ def _request_body(
     at = join_pointer(pointer, "requestBody")
     body, body_pointer = resolver.deref(operation["requestBody"], at)
     if not isinstance(body, Mapping):
-        raise SpecError("requestBody must be an object.", source=resolver.source, pointer=at)
+        raise SpecError(
+            "requestBody must be an object.", source=resolver.source, pointer=at
+        )
     content = body.get("content")
     if not isinstance(content, Mapping) or not content:
         notes.append("requestBody declares no content; no body is sent")
@@ -536,9 +617,13 @@ def _request_body(
     media_type = _pick_media_type(content)
     media = content[media_type]
     raw = media.get("schema", {}) if isinstance(media, Mapping) else {}
-    schema = session.convert(raw, join_pointer(body_pointer, "content", media_type, "schema"))
+    schema = session.convert(
+        raw, join_pointer(body_pointer, "content", media_type, "schema")
+    )
     required = bool(body.get("required"))
-    structured = media_type.startswith(("application/x-www-form-urlencoded", "multipart/"))
+    structured = media_type.startswith(
+        ("application/x-www-form-urlencoded", "multipart/")
+    )
     structured = structured or "json" in media_type
 
     if structured and _is_plain_object(schema):
@@ -552,15 +637,22 @@ def _request_body(
 
     if not structured and schema in ({}, True):
         schema = {"type": "string"}
-    whole = _described(schema, body.get("description") or f"The request body ({media_type}).", None)
-    return Body(media_type, False, None, required), [_Candidate("body", "body", whole, required)]
+    whole = _described(
+        schema, body.get("description") or f"The request body ({media_type}).", None
+    )
+    return Body(media_type, False, None, required), [
+        _Candidate("body", "body", whole, required)
+    ]
 
 
 def _is_plain_object(schema: Any) -> bool:
     """An object body whose properties can be spread into the arguments."""
     if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
         return False
-    if any(k in schema for k in ("allOf", "anyOf", "oneOf", "not", "if", "patternProperties")):
+    if any(
+        k in schema
+        for k in ("allOf", "anyOf", "oneOf", "not", "if", "patternProperties")
+    ):
         return False
     kind = schema.get("type", "object")
     return kind == "object" or (isinstance(kind, list) and "object" in kind)
@@ -572,7 +664,9 @@ def _settle_names(
     """Give every candidate a unique, provider-safe argument name."""
     by_name: dict[str, list[_Candidate]] = {}
     for candidate in candidates:
-        by_name.setdefault(clean_argument_name(candidate.wire_name), []).append(candidate)
+        by_name.setdefault(clean_argument_name(candidate.wire_name), []).append(
+            candidate
+        )
 
     arguments: list[Argument] = []
     properties: dict[str, Any] = {}
@@ -587,9 +681,16 @@ def _settle_names(
             if name != candidate.wire_name:
                 renamed.append((f"{candidate.location} {candidate.wire_name!r}", name))
             arguments.append(
-                Argument(name, candidate.location, candidate.wire_name, candidate.required,
-                         candidate.style, candidate.explode, candidate.allow_reserved,
-                         candidate.as_json)
+                Argument(
+                    name,
+                    candidate.location,
+                    candidate.wire_name,
+                    candidate.required,
+                    candidate.style,
+                    candidate.explode,
+                    candidate.allow_reserved,
+                    candidate.as_json,
+                )
             )
             properties[name] = candidate.schema
             if candidate.required:
@@ -633,7 +734,9 @@ def _finish(
         deprecated=bool(draft.operation.get("deprecated")),
         read_only=read_only,
         destructive=draft.method == "DELETE",
-        consequential=bool(consequential) if consequential is not None else not read_only,
+        consequential=bool(consequential)
+        if consequential is not None
+        else not read_only,
         arguments=draft.arguments,
         body=draft.body,
         base_url=base_url,

@@ -33,7 +33,9 @@ def _cache_dir() -> Path | None:
     configured = os.environ.get("OURGUIDE_CACHE_DIR")
     if configured == "":
         return None
-    base = Path(configured) if configured else Path.home() / ".cache" / "ourguide-caller"
+    base = (
+        Path(configured) if configured else Path.home() / ".cache" / "ourguide-caller"
+    )
     return base / "validated"
 
 
@@ -67,8 +69,10 @@ def _check_refs(spec: LoadedSpec) -> None:
     """Every `$ref` in the document must lead somewhere; the first that does
     not is reported with the pointer of the `$ref` itself."""
     resolver = RefResolver(
-        spec.document, source=spec.source,
-        broken_refs=spec.broken_refs, anchors=spec.anchors,
+        spec.document,
+        source=spec.source,
+        broken_refs=spec.broken_refs,
+        anchors=spec.anchors,
     )
     stack: list[tuple[Any, str]] = [(spec.document, "")]
     while stack:
@@ -93,7 +97,12 @@ def validate_document(spec: LoadedSpec) -> bool:
     from openapi_core import OpenAPI
     from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
-    refusing = {"http": _refuse, "https": _refuse, "file": _refuse, "<all_urls>": _refuse}
+    refusing = {
+        "http": _refuse,
+        "https": _refuse,
+        "file": _refuse,
+        "<all_urls>": _refuse,
+    }
     path = SchemaPath.from_dict(spec.document, handlers=refusing)
     try:
         OpenAPI(path)
