@@ -68,6 +68,9 @@ class SpecRow:
     operations: int = 0
     tools: int = 0
     skipped: int = 0
+    # Operations the integration's default filter leaves out on purpose
+    # (deprecated ones); neither tools nor failures.
+    left_out: int = 0
     schemas_valid: int = 0
     # Tools rejected per export ("openai", "openai-strict", "anthropic", "mcp").
     rejections: dict[str, int] = field(default_factory=dict)
@@ -118,6 +121,15 @@ class CorpusSummary:
         return sum(row.skipped for row in self.rows if row.loaded)
 
     @property
+    def left_out(self) -> int:
+        return sum(row.left_out for row in self.rows if row.loaded)
+
+    @property
+    def wanted(self) -> int:
+        """Operations that should have become tools: all but those left out."""
+        return self.operations - self.left_out
+
+    @property
     def schemas(self) -> int:
         # Every tool has exactly one input schema.
         return self.tools
@@ -143,7 +155,7 @@ class CorpusSummary:
         """Everything loaded, every operation is a tool, nothing is rejected."""
         return (
             not self.failures
-            and self.tools == self.operations
+            and self.tools == self.wanted
             and self.schemas_valid == self.schemas
             and self.rejections == 0
         )
@@ -156,11 +168,17 @@ class CorpusSummary:
         rejections = f"{self.rejections} export rejections" + (
             f" ({by_export})" if by_export else ""
         )
+        # Coverage is of the operations meant to be tools: the default filter
+        # leaving deprecated ones out is a choice, not a loss.
+        coverage = percent(self.tools, self.wanted)
+        if self.left_out:
+            coverage += (
+                f" of the {self.wanted} kept; {self.left_out} left out by the filter"
+            )
         return (
             f"{self.loaded}/{self.specs} specs loaded "
             f"({percent(self.loaded, self.specs)}), "
-            f"{self.tools} tools from {self.operations} operations "
-            f"({percent(self.tools, self.operations)}), "
+            f"{self.tools} tools from {self.operations} operations ({coverage}), "
             f"{self.schemas_valid}/{self.schemas} schemas valid "
             f"({percent(self.schemas_valid, self.schemas)}), "
             f"{rejections}; {self.seconds:.1f} s"
@@ -409,6 +427,7 @@ def _fill_row(row: SpecRow, integration: Integration) -> None:
     row.operations = count_operations(integration)
     row.tools = len(tools)
     row.skipped = len(integration.report.skipped)
+    row.left_out = len(integration.report.filtered)
     row.problems += [
         f"skipped {op.method} {op.path}: {op.skipped}"
         for op in integration.report.skipped
@@ -464,13 +483,14 @@ def corpus_report(folder: str | Path, *, console: Console) -> CorpusSummary:
 
 
 def _table(summary: CorpusSummary) -> Table:
-    table = Table(title=f"OpenAPI corpus: {summary.folder}", title_justify="left")
+    table = Table(title=Text(f"OpenAPI corpus: {summary.folder}"), title_justify="left")
     table.add_column("spec")
     table.add_column("version")
     for column in (
         "ops",
         "tools",
         "skipped",
+        "left out",
         "schemas valid",
         "export rejections",
         "load+build ms",
@@ -481,7 +501,7 @@ def _table(summary: CorpusSummary) -> Table:
     for row in summary.rows:
         if not row.loaded:
             error = Text((row.error or "")[:NOTE_CHARS], style="red")
-            table.add_row(Text(row.name), "-", "-", "-", "-", "-", "-", "-", error)
+            table.add_row(Text(row.name), *["-"] * 8, error)
             continue
         table.add_row(
             Text(row.name),
@@ -489,6 +509,7 @@ def _table(summary: CorpusSummary) -> Table:
             str(row.operations),
             str(row.tools),
             str(row.skipped),
+            str(row.left_out),
             f"{row.schemas_valid}/{row.tools}",
             str(row.rejected),
             f"{row.milliseconds:,.0f}",

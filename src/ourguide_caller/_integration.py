@@ -26,6 +26,7 @@ from ._servers import (
     doubled_prefix,
     fill_server_url,
     join_url,
+    looks_like_placeholder,
     origin_of,
 )
 from ._session import IdentityVerifier, Session
@@ -203,6 +204,13 @@ class Integration:
                 source=source,
                 pointer=first.pointer,
             )
+        if not self._base_url:
+            for url in sorted({t.base_url for t in tools if t.base_url}):
+                if looks_like_placeholder(url):
+                    report.warnings.append(
+                        f"the spec's server {url} looks like a placeholder for the "
+                        "customer's own host; configure base_url"
+                    )
         errors = {str(t.base_url_error) for t in tools if t.base_url_error}
         for error in sorted(errors):
             report.warnings.append(error)

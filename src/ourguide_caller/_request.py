@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 from ._errors import ArgumentProblem, InputValidationError
 from ._tools import Argument, Tool
 
-__all__ = ["RequestParts", "serialize_arguments"]
+__all__ = ["RequestParts", "query_string", "serialize_arguments"]
 
 _FORBIDDEN_IN_HEADERS = ("\r", "\n", "\0")
 
@@ -29,6 +29,8 @@ class RequestParts:
 
     path: str
     params: list[tuple[str, str]] = field(default_factory=list)
+    # Query pairs whose values keep reserved characters (`allowReserved`).
+    reserved: list[tuple[str, str]] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
     cookies: list[tuple[str, str]] = field(default_factory=list)
     json: Any = None
@@ -137,6 +139,22 @@ def _form_pairs(prefix: str, value: Any) -> list[tuple[str, str]]:
     return [(prefix, _scalar(value))]
 
 
+# Reserved characters `allowReserved` lets through unencoded; `&`, `#`, `=`
+# and `%` stay encoded all the same, so a value can never add a parameter,
+# end the query, or smuggle an escape.
+_RESERVED_SAFE = ":/?[]@!$'()*+,;"
+
+
+def query_string(parts: RequestParts) -> str:
+    """The query for requests with `allowReserved` parameters, built here
+    because httpx would encode the reserved characters."""
+    encoded = [(quote(k, safe="[]"), quote(v, safe="")) for k, v in parts.params]
+    encoded += [
+        (quote(k, safe="[]"), quote(v, safe=_RESERVED_SAFE)) for k, v in parts.reserved
+    ]
+    return "&".join(f"{k}={v}" for k, v in encoded)
+
+
 def serialize_arguments(tool: Tool, arguments: Mapping[str, Any]) -> RequestParts:
     """Place every argument where the spec says; arguments must already have
     passed the tool's schema check."""
@@ -160,7 +178,9 @@ def serialize_arguments(tool: Tool, arguments: Mapping[str, Any]) -> RequestPart
             path = path.replace("{" + argument.wire_name + "}", encoded)
         elif where == "query":
             if value is not None:
-                parts.params.extend(_query_pairs(argument, value))
+                pairs = _query_pairs(argument, value)
+                target = parts.reserved if argument.allow_reserved else parts.params
+                target.extend(pairs)
         elif where == "header":
             text = _header_value(argument, value)
             if any(c in text for c in _FORBIDDEN_IN_HEADERS):

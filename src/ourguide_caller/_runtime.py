@@ -42,7 +42,7 @@ from ._errors import (
     UpstreamUnavailableError,
 )
 from ._integration import Integration
-from ._request import serialize_arguments
+from ._request import query_string, serialize_arguments
 from ._result import BodyRefused, ToolResult, read_body, render_body
 from ._retry import parse_retry_after
 from ._security import Alternative
@@ -291,10 +291,13 @@ class Runtime:
             parts.headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in parts.cookies)
 
         url = tool.base_url + "/" + parts.path.lstrip("/")
+        params = parts.params or None
+        if parts.reserved:
+            url, params = url + "?" + query_string(parts), None
         request = self.client.build_request(
             tool.method,
             url,
-            params=parts.params or None,
+            params=params,
             headers=parts.headers,
             json=parts.json if parts.has_json else None,
             content=parts.content,

@@ -30,10 +30,17 @@ __all__ = [
     "doubled_prefix",
     "fill_server_url",
     "join_url",
+    "looks_like_placeholder",
     "origin_of",
 ]
 
 _VARIABLE = re.compile(r"\{([^{}]*)\}")
+# A DNS name or an IPv4 address; urlsplit strips the brackets of IPv6 ones.
+_HOST = re.compile(r"^([a-z0-9_-]+(\.[a-z0-9_-]+)*\.?|[0-9a-f:.]+)$", re.IGNORECASE)
+_PLACEHOLDER = re.compile(
+    r"(^|[.-])(your|my)[a-z]*(domain|org|subdomain|host|server|instance|company)"
+    r"|(^|\.)domain\.tld$|(^|\.)example\.(com|org|net)$|^localhost$"
+)
 
 
 def origin_of(url: str) -> tuple[str, str, int | None]:
@@ -123,13 +130,20 @@ def fill_server_url(
             )
         url = urljoin(location, url)
         parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not _HOST.match(parts.hostname or ""):
         raise ConfigError(
             f"the server URL {url!r} ({source}#{pointer}) is not a usable http(s) "
-            "URL. Configure a base URL.",
+            "URL (its host looks like a placeholder). Configure a base URL.",
             setting="base_url",
         )
     return url.rstrip("/")
+
+
+def looks_like_placeholder(url: str) -> bool:
+    """True for hosts vendors write as examples (`yourOktaDomain`, `domain.tld`,
+    `example.com`, `localhost`): calls would go nowhere useful."""
+    host = (urlsplit(url).hostname or "").lower()
+    return bool(_PLACEHOLDER.search(host))
 
 
 def join_url(base: str, path: str) -> str:

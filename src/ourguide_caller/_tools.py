@@ -629,8 +629,14 @@ def _request_body(
     if structured and _is_plain_object(schema):
         assert isinstance(schema, dict)
         needed = set(schema.get("required") or []) if required else set()
+        multipart = media_type.startswith("multipart/")
         candidates = [
-            _Candidate("body", str(name), prop, str(name) in needed)
+            _Candidate(
+                "body",
+                str(name),
+                _file_field(prop) if multipart else prop,
+                str(name) in needed,
+            )
             for name, prop in (schema.get("properties") or {}).items()
         ]
         return Body(media_type, True, None, required), candidates
@@ -643,6 +649,17 @@ def _request_body(
     return Body(media_type, False, None, required), [
         _Candidate("body", "body", whole, required)
     ]
+
+
+def _file_field(schema: Any) -> Any:
+    """Multipart file fields take the file's content as text, which is what
+    a model can produce; the description says so."""
+    if not isinstance(schema, dict) or schema.get("format") != "binary":
+        return schema
+    note = "File content, as text (sent as a file part named after the field)."
+    described = dict(schema)
+    described["description"] = (schema.get("description", "") + " " + note).strip()
+    return described
 
 
 def _is_plain_object(schema: Any) -> bool:
