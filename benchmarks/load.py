@@ -32,6 +32,7 @@ import timeit
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -106,14 +107,14 @@ def _times(path: Path, runs: int) -> tuple[list[float], list[float], list[float]
     parse, load, build = [], [], []
     tools = 0
     for _ in range(runs):
-        document, ms = _timed(lambda: plain_parse(path))
+        document, ms = _timed(partial(plain_parse, path))
         parse.append(ms)
         del document
 
-        loaded, ms = _timed(lambda: load_spec(path))
+        loaded, ms = _timed(partial(load_spec, path))
         load.append(ms)
 
-        integration, ms = _timed(lambda: Integration(loaded, base_url=BASE_URL))
+        integration, ms = _timed(partial(Integration, loaded, base_url=BASE_URL))
         build.append(ms)
         tools = len(integration.tools)
         del loaded, integration

@@ -10,6 +10,7 @@ async with Runtime(shop) as runtime:
     result = await runtime.call(session, "getOrder", {"orderId": "o-1"})
 """
 
+from ._config import IntegrationConfig, load_config
 from ._credentials import ApiKey, BasicAuth, BearerToken, Credential, JwtForward
 from ._errors import (
     ArgumentProblem,
@@ -52,6 +53,7 @@ __all__ = [
     "IdentityTokenError",
     "InputValidationError",
     "Integration",
+    "IntegrationConfig",
     "JwtForward",
     "LoadedSpec",
     "OperationFilter",
@@ -69,6 +71,7 @@ __all__ = [
     "UpstreamError",
     "UpstreamHTTPError",
     "UpstreamUnavailableError",
+    "load_config",
     "load_spec",
     "to_anthropic",
     "to_mcp",
