@@ -413,7 +413,7 @@ def test_notes_are_bounded() -> None:
     _, _, notes = convert_one(schema)
 
     assert len(notes) == MAX_NOTES + 1
-    assert notes[-1] == "... and 7 more note(s) of this kind"
+    assert notes[-1] == "... and 7 more note(s)"
 
 
 # -- references --------------------------------------------------------------

@@ -57,6 +57,8 @@ class Integration:
             tokens with (HS256); needed for `JwtForward`.
         server_variables: values for `{variables}` in server URLs.
         spec_location: the URL the spec came from, for relative server URLs.
+        spec_root_dir: the folder a multi-file spec's `$ref`s may reach; by
+            default the root file's own folder.
         operations: which operations become tools (`OperationFilter`); by
             default all but the deprecated ones.
         doubled_prefix: what to do when the base URL ends with the prefix every
@@ -81,6 +83,7 @@ class Integration:
         max_result_chars: int = 20_000,
         max_response_bytes: int = 5_000_000,
         allow_remote_refs: bool = False,
+        spec_root_dir: str | os.PathLike[str] | None = None,
         operations: OperationFilter | None = None,
     ) -> None:
         self.name = name
@@ -91,13 +94,15 @@ class Integration:
         self.doubled_prefix = doubled_prefix
         self.operations = operations or OperationFilter()
 
-        self.spec = (
-            spec
-            if isinstance(spec, LoadedSpec)
-            else load_spec(
-                spec, location=spec_location, allow_remote_refs=allow_remote_refs
+        if isinstance(spec, LoadedSpec):
+            self.spec = spec
+        else:
+            self.spec = load_spec(
+                spec,
+                location=spec_location,
+                allow_remote_refs=allow_remote_refs,
+                root_dir=spec_root_dir,
             )
-        )
         self._location = spec_location or self.spec.location
         self._variables = {str(k): str(v) for k, v in (server_variables or {}).items()}
         self._base_url = (

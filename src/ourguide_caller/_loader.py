@@ -105,8 +105,13 @@ def load_spec(
     allow_remote_refs: bool = False,
     remote_timeout: float = 10.0,
     max_bytes: int = 50_000_000,
+    root_dir: str | os.PathLike[str] | None = None,
 ) -> LoadedSpec:
     """Load an OpenAPI document from a path, URL, text or mapping.
+
+    Files the document refers to are read only from within `root_dir`, by
+    default the root file's own folder; pass a parent folder for document sets
+    whose files sit side by side (`spec/root.yaml` referring to `../common/`).
 
     Raises `ConfigError` when the input cannot be read (a path that does not exist,
     a URL that does not answer) and `SpecError` when what was read is not a usable
@@ -117,6 +122,7 @@ def load_spec(
         allow_remote_refs=allow_remote_refs,
         remote_timeout=remote_timeout,
         max_bytes=max_bytes,
+        root_dir=os.fspath(root_dir) if root_dir is not None else None,
     )
     with _collector_paused():
         spec = loader.load(source, location=location)
@@ -770,7 +776,12 @@ class _Loader:
     """State of one `load_spec` call: files read, refs rewritten, findings."""
 
     def __init__(
-        self, *, allow_remote_refs: bool, remote_timeout: float, max_bytes: int
+        self,
+        *,
+        allow_remote_refs: bool,
+        remote_timeout: float,
+        max_bytes: int,
+        root_dir: str | None = None,
     ) -> None:
         self.allow_remote_refs = allow_remote_refs
         self.remote_timeout = remote_timeout
@@ -781,7 +792,8 @@ class _Loader:
         self.broken: dict[str, str] = {}
         self.anchors: dict[str, str] = {}
         self.warnings: list[str] = []
-        self.root_dir = ""  # the real folder of the root file, if any
+        self.root_dir = ""  # the real folder refs may reach, if any
+        self.allowed_dir = root_dir
         self.root: _File | None = None
         self.queue: deque[_File] = deque()
         self.known: dict[str, _File] = {}  # by real path or URL
@@ -825,6 +837,14 @@ class _Loader:
             )
         resolved = os.path.realpath(path)
         self.root_dir = os.path.dirname(resolved)
+        if self.allowed_dir is not None:
+            allowed = os.path.realpath(self.allowed_dir)
+            if not resolved.startswith(os.path.join(allowed, "")):
+                raise ConfigError(
+                    f"spec file {path!r} is not inside root_dir {self.allowed_dir!r}; "
+                    "root_dir must be a folder that contains the root file."
+                )
+            self.root_dir = allowed
         try:
             raw = self._read_file(resolved, label=path)
         except OSError as exc:
@@ -1045,7 +1065,8 @@ class _Loader:
             return None, (
                 f"file {base!r} referred from {_WHERE} leaves the spec's folder "
                 f"{root_dir}; files outside it are never read, so move the file "
-                "into that folder"
+                "into that folder, or widen the folder (Integration's spec_root_dir, "
+                "load_spec's root_dir) to one holding both"
             )
         if not os.path.isfile(target):
             return None, (

@@ -354,7 +354,7 @@ class SchemaSession:
             return
 
         self._hidden_notes += 1
-        summary = f"... and {self._hidden_notes} more note(s) of this kind"
+        summary = f"... and {self._hidden_notes} more note(s)"
         if self._hidden_notes == 1:
             self.notes.append(summary)
         else:
@@ -764,6 +764,24 @@ class SchemaSession:
             "on/off as booleans). Quote the name in the document.",
         )
 
+    def _kw_schema_map(
+        self, out: dict[str, Any], key: str, value: Any, ptr: str, depth: int, lit: int
+    ) -> None:
+        """Names mapped to schemas, other than properties (dependentSchemas)."""
+        base = ptr + "/" + key
+        if not isinstance(value, dict):
+            raise self._error(
+                base,
+                f"`{key}` must be a mapping of names to schemas, got "
+                f"{_describe(value)}.",
+            )
+        out[key] = {
+            str(name): self._schema(
+                sub, base + "/" + escape_token(str(name)), depth + 2, lit + 2
+            )
+            for name, sub in value.items()
+        }
+
     def _kw_schema(
         self, out: dict[str, Any], key: str, value: Any, ptr: str, depth: int, lit: int
     ) -> None:
@@ -1141,7 +1159,7 @@ def _handlers() -> dict[str, HandlerFn]:
         "unevaluatedItems",
     ):
         table[key] = s._kw_schema
-    table["dependentSchemas"] = _schema_map
+    table["dependentSchemas"] = s._kw_schema_map
     for key in (
         "title",
         "description",
@@ -1166,30 +1184,6 @@ def _handlers() -> dict[str, HandlerFn]:
     for key in ("uniqueItems", "deprecated", "readOnly", "writeOnly"):
         table[key] = s._kw_flag
     return table
-
-
-def _schema_map(
-    session: SchemaSession,
-    out: dict[str, Any],
-    key: str,
-    value: Any,
-    ptr: str,
-    depth: int,
-    lit: int,
-) -> None:
-    """A mapping of names to schemas other than properties (dependentSchemas)."""
-    base = ptr + "/" + key
-    if not isinstance(value, dict):
-        raise session._error(
-            base,
-            f"`{key}` must be a mapping of names to schemas, got {_describe(value)}.",
-        )
-    out[key] = {
-        str(name): session._schema(
-            sub, base + "/" + escape_token(str(name)), depth + 2, lit + 2
-        )
-        for name, sub in value.items()
-    }
 
 
 _HANDLERS = _handlers()
