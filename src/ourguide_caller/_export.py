@@ -188,10 +188,10 @@ _SUB_LIST = ("allOf", "anyOf", "oneOf", "prefixItems")
 
 # Order and wording of the per-tool kinds in the logged summary.
 _KIND_SUMMARY = (
-    ("dropped", "tool(s) dropped"),
-    ("description", "description(s) cut"),
-    ("schema", "schema adjustment(s)"),
-    ("strict", "tool(s) exported without strict mode"),
+    ("dropped", "{count} tool(s) dropped"),
+    ("description", "{count} description(s) cut"),
+    ("schema", "{count} schema adjustment(s) in {tools} tool(s)"),
+    ("strict", "{count} tool(s) exported without strict mode"),
 )
 
 
@@ -242,7 +242,7 @@ class _Changes:
             if not mine:
                 continue
             tools = len({c.tool for c in mine})
-            parts.append(f"{len(mine)} {label} in {tools} tool(s)")
+            parts.append(label.format(count=len(mine), tools=tools))
         return "; ".join(parts)
 
 
@@ -632,7 +632,12 @@ class _Strict:
 
         self._alive.append(schema)
         node = self._flatten(schema, path)
-        out = self._ref(node, path) if "$ref" in node else self._plain(node, path)
+        # Paths name the schema as the tool has it, where oneOf is still oneOf.
+        branches = "oneOf" if "oneOf" in schema and "anyOf" not in schema else "anyOf"
+        if "$ref" in node:
+            out = self._ref(node, path)
+        else:
+            out = self._plain(node, path, branches)
         self._done[id(schema)] = out
         return out
 
@@ -659,7 +664,9 @@ class _Strict:
                 self._note(f"keyword {key!r} beside $ref removed", path)
         return {"$ref": ref}
 
-    def _plain(self, node: Mapping[str, Any], path: str) -> dict[str, Any]:
+    def _plain(
+        self, node: Mapping[str, Any], path: str, branches: str
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in node.items():
             if key in _STRICT_REBUILT:
@@ -675,10 +682,12 @@ class _Strict:
 
         if "anyOf" in node:
             out["anyOf"] = [
-                self._node(branch, f"{path}/anyOf/{i}")
+                self._node(branch, f"{path}/{branches}/{i}")
                 for i, branch in enumerate(node["anyOf"])
             ]
-        _infer_type(out, node, path)
+        note = _infer_type(out, node, path)
+        if note is not None:
+            self._note(note, path)
 
         kinds = _types(out.get("type"))
         if "object" in kinds:
@@ -878,10 +887,11 @@ def _json_type(value: Any) -> str | None:
     return None
 
 
-def _infer_type(out: dict[str, Any], node: Mapping[str, Any], path: str) -> None:
-    """Give a node a type when its keywords imply one; strict mode needs one."""
+def _infer_type(out: dict[str, Any], node: Mapping[str, Any], path: str) -> str | None:
+    """Give a node a type when its keywords imply one (strict mode needs one);
+    a note when that is a reading worth reporting."""
     if "type" in out or "anyOf" in out:
-        return
+        return None
 
     values = (
         out.get("enum") if "enum" in out else [out["const"]] if "const" in out else None
@@ -890,7 +900,7 @@ def _infer_type(out: dict[str, Any], node: Mapping[str, Any], path: str) -> None
         kinds = list(dict.fromkeys(_json_type(v) for v in values))
         if None not in kinds and kinds:
             out["type"] = kinds[0] if len(kinds) == 1 else kinds
-        return
+        return None
 
     implied = (
         (
@@ -913,7 +923,17 @@ def _infer_type(out: dict[str, Any], node: Mapping[str, Any], path: str) -> None
     for kind, keywords in implied:
         if any(k in node for k in keywords):
             out["type"] = kind
-            return
+            return None
+
+    # Specs often leave the type out and show it in examples: the examples
+    # are valid values, so their one type is a safe reading.
+    examples = node.get("examples")
+    hints = list(examples) if isinstance(examples, list) else []
+    hints += [node["default"]] if "default" in node else []
+    kinds = {_json_type(v) for v in hints}
+    if len(kinds) == 1 and kinds.isdisjoint({None, "null"}):
+        out["type"] = kinds.pop()
+        return f"type {out['type']!r} taken from the examples (the schema has none)"
     raise _NotStrict(f"{_where(path)} accepts any value")
 
 

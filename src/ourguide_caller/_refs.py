@@ -66,7 +66,13 @@ class RefResolver:
         """The node at `pointer` in the document; a missing node is a `SpecError`
         reported at `referrer` (the place that pointed there)."""
         node: Any = self.document
+        walked = ""
         for token in split_pointer(pointer):
+            if isinstance(node, Mapping) and token not in node and "$ref" in node:
+                # The pointer runs through a reference (`#/x/policies/a` where
+                # `x` is a `$ref`); follow it, so a broken one names its file.
+                node, _ = self.deref(node, walked)
+            walked = join_pointer(walked, token)
             if isinstance(node, Mapping) and token in node:
                 node = node[token]
             elif isinstance(node, list) and token.isdigit() and int(token) < len(node):

@@ -107,9 +107,10 @@ def validate_document(spec: LoadedSpec) -> bool:
     try:
         OpenAPI(path)
     except OpenAPIValidationError as exc:
-        pointer = "".join(f"/{p}" for p in exc.absolute_path)
+        pointer = join_pointer("", *exc.absolute_path)
+        reason = str(exc.message).splitlines()[0]
         raise SpecError(
-            f"not valid OpenAPI {spec.document.get('openapi')}: {exc.message}",
+            f"not valid OpenAPI {spec.document.get('openapi')}: {reason}",
             source=spec.source,
             pointer=pointer,
         ) from None
