@@ -7,14 +7,18 @@ become tools at all (a failed row), and a fragment that is not a spec.
 
 from __future__ import annotations
 
+import inspect
 import io
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
 
+from ourguide_caller import Tool, to_mcp, to_openai
+from ourguide_caller import _corpus as corpus_module
 from ourguide_caller._corpus import (
     CorpusSummary,
     corpus_entries,
@@ -182,6 +186,36 @@ def test_report_totals_and_summary_line(corpus: Path):
     assert " ".join(line.split()) in " ".join(output.split())
 
 
+def test_openai_strict_is_counted_where_the_export_offers_it(corpus: Path):
+    """Both tools of the sound spec can be strict; no strict column otherwise."""
+    summary, output = _run(corpus)
+    good = next(row for row in summary.rows if row.name == "good")
+
+    if "strict" in inspect.signature(to_openai).parameters:
+        assert good.strict == 2
+        assert "OpenAI strict" in output
+    else:
+        assert (good.strict, summary.strict) == (None, None)
+
+
+def test_a_tool_an_export_leaves_out_counts_as_dropped(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Entries are matched to tools by name, so a lost tool is noticed."""
+
+    def loses_the_first(tools: list[Tool], **options: Any) -> list[dict[str, Any]]:
+        return to_mcp(tools[1:], **options)
+
+    monkeypatch.setattr(corpus_module, "to_mcp", loses_the_first)
+    summary, _ = _run(corpus)
+    good = next(row for row in summary.rows if row.name == "good")
+
+    assert good.dropped["mcp"] == 1
+    assert good.rejected == 0
+    assert not summary.ok
+    assert "dropped by exports (mcp 2)" in summary.line()
+
+
 def test_percent_never_rounds_a_miss_up_to_100():
     assert [percent(1, 1), percent(0, 0), percent(1999, 2000), percent(1, 3)] == [
         "100%",
@@ -208,6 +242,17 @@ def test_export_checker_flags_what_providers_reject():
     assert export_problems({"name": "a.b", "input_schema": schema}, "anthropic")
     assert export_problems({"name": "a", "inputSchema": {"type": "string"}}, "mcp")
     assert export_problems({"name": "a", "inputSchema": schema}, "mcp") == []
+    assert export_problems({"name": "a\n", "inputSchema": schema}, "mcp")
+
+
+def test_export_checker_flags_root_combinators_and_anthropic_argument_names():
+    either = {"type": "object", "anyOf": [{"required": ["a"]}, {"required": ["b"]}]}
+    spaced = {"type": "object", "properties": {"a b": {"type": "string"}}}
+    openai = {"type": "function", "function": {"name": "t", "parameters": either}}
+
+    assert export_problems(openai, "openai") == ["parameters has anyOf at its root"]
+    assert export_problems({"name": "t", "input_schema": spaced}, "anthropic")
+    assert export_problems({"name": "t", "inputSchema": spaced}, "mcp") == []
 
 
 def test_strict_openai_needs_closed_objects_with_every_property_required():

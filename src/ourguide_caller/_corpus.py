@@ -19,7 +19,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,10 +39,14 @@ from ._tools import METHODS, Tool
 __all__ = [
     "CorpusSummary",
     "SpecRow",
+    "check_spec",
     "corpus_entries",
     "corpus_report",
+    "count_operations",
     "export_problems",
     "percent",
+    "run_export",
+    "schema_problem",
 ]
 
 BASE_URL = "https://api.example.test"
@@ -53,6 +57,11 @@ VALID_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 ROW = re.compile(r"^\| \d+ \| ([\w.-]+) \| `([^`]+?)(?: \(\+\d+ files\))?`")
 # A top-level `openapi:` / `swagger:` key in a block-style YAML document.
 YAML_VERSION_KEY = re.compile(r"""^["']?(?:openapi|swagger)["']?\s*:""", re.MULTILINE)
+# Anthropic's rule for top-level argument names (its own error message says so).
+ANTHROPIC_PROPERTY = re.compile(r"^[a-zA-Z0-9_.-]{1,64}$")
+# Keywords the providers refuse at the root of a tool's schema.
+_OPENAI_ROOT = ("anyOf", "oneOf", "allOf", "enum", "not")
+_ANTHROPIC_ROOT = ("anyOf", "oneOf", "allOf")
 SPEC_SUFFIXES = (".json", ".yaml", ".yml")
 # How much of an error message fits in the table's note column.
 NOTE_CHARS = 160
@@ -72,8 +81,12 @@ class SpecRow:
     # (deprecated ones); neither tools nor failures.
     left_out: int = 0
     schemas_valid: int = 0
-    # Tools rejected per export ("openai", "openai-strict", "anthropic", "mcp").
+    # Per export ("openai", "openai-strict", "anthropic", "mcp"): tools whose
+    # entry breaks the provider's rules, and tools the export left out.
     rejections: dict[str, int] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)
+    # Tools exported with `"strict": true`; None when strict is not offered.
+    strict: int | None = None
     milliseconds: float = 0.0
     error: str | None = None
     # The first few problems found (invalid schemas, rejected exports, skips).
@@ -86,6 +99,10 @@ class SpecRow:
     @property
     def rejected(self) -> int:
         return sum(self.rejections.values())
+
+    @property
+    def dropped_total(self) -> int:
+        return sum(self.dropped.values())
 
 
 @dataclass
@@ -144,11 +161,21 @@ class CorpusSummary:
 
     @property
     def rejections_by_export(self) -> dict[str, int]:
-        totals: dict[str, int] = {}
-        for row in self.rows:
-            for export, count in row.rejections.items():
-                totals[export] = totals.get(export, 0) + count
-        return totals
+        return _by_export(row.rejections for row in self.rows)
+
+    @property
+    def dropped(self) -> int:
+        return sum(row.dropped_total for row in self.rows)
+
+    @property
+    def dropped_by_export(self) -> dict[str, int]:
+        return _by_export(row.dropped for row in self.rows)
+
+    @property
+    def strict(self) -> int | None:
+        """Tools exported in OpenAI strict mode; None when it is not offered."""
+        counts = [row.strict for row in self.rows if row.strict is not None]
+        return sum(counts) if counts else None
 
     @property
     def ok(self) -> bool:
@@ -158,16 +185,11 @@ class CorpusSummary:
             and self.tools == self.wanted
             and self.schemas_valid == self.schemas
             and self.rejections == 0
+            and self.dropped == 0
         )
 
     def line(self) -> str:
         """The one-line verdict printed under the table."""
-        by_export = ", ".join(
-            f"{k} {v}" for k, v in self.rejections_by_export.items() if v
-        )
-        rejections = f"{self.rejections} export rejections" + (
-            f" ({by_export})" if by_export else ""
-        )
         # Coverage is of the operations meant to be tools: the default filter
         # leaving deprecated ones out is a choice, not a loss.
         coverage = percent(self.tools, self.wanted)
@@ -175,14 +197,38 @@ class CorpusSummary:
             coverage += (
                 f" of the {self.wanted} kept; {self.left_out} left out by the filter"
             )
-        return (
+        parts = [
             f"{self.loaded}/{self.specs} specs loaded "
-            f"({percent(self.loaded, self.specs)}), "
-            f"{self.tools} tools from {self.operations} operations ({coverage}), "
+            f"({percent(self.loaded, self.specs)})",
+            f"{self.tools} tools from {self.operations} operations ({coverage})",
             f"{self.schemas_valid}/{self.schemas} schemas valid "
-            f"({percent(self.schemas_valid, self.schemas)}), "
-            f"{rejections}; {self.seconds:.1f} s"
-        )
+            f"({percent(self.schemas_valid, self.schemas)})",
+            f"{self.rejections} export rejections" + _detail(self.rejections_by_export),
+        ]
+        if self.dropped:
+            parts.append(
+                f"{self.dropped} dropped by exports" + _detail(self.dropped_by_export)
+            )
+        if self.strict is not None:
+            parts.append(
+                f"{self.strict}/{self.tools} OpenAI strict "
+                f"({percent(self.strict, self.tools)})"
+            )
+        return ", ".join(parts) + f"; {self.seconds:.1f} s"
+
+
+def _by_export(counts: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for per_export in counts:
+        for export, count in per_export.items():
+            totals[export] = totals.get(export, 0) + count
+    return totals
+
+
+def _detail(by_export: Mapping[str, int]) -> str:
+    """` (openai 2, mcp 1)` for the exports with a non-zero count, else ``."""
+    shown = ", ".join(f"{k} {v}" for k, v in by_export.items() if v)
+    return f" ({shown})" if shown else ""
 
 
 def percent(part: int, whole: int) -> str:
@@ -296,10 +342,12 @@ def export_problems(entry: Mapping[str, Any], export: str) -> list[str]:
     """The rules of `export`'s provider that `entry` (one exported tool) breaks.
 
     `export` is "openai", "openai-strict", "anthropic" or "mcp". Only the
-    basic, documented rules are checked: the name pattern, OpenAI's
-    description limit, and an object schema for the arguments; with strict
-    OpenAI tools also that every object closes its properties and requires
-    all of them.
+    basic, documented rules are checked: the name pattern (the OpenAI one for
+    all: MCP allows more, but MCP tools are often handed on to a model API),
+    OpenAI's description limit, an object schema for the arguments without
+    combinators at its root (OpenAI and Anthropic refuse them), Anthropic's
+    pattern for argument names; for strict OpenAI tools also that every
+    object closes its properties and requires all of them.
     """
     if export.startswith("openai"):
         function = entry.get("function")
@@ -307,10 +355,14 @@ def export_problems(entry: Mapping[str, Any], export: str) -> list[str]:
             return ['not {"type": "function", "function": {...}}']
         return _openai_problems(function)
 
-    key = "input_schema" if export == "anthropic" else "inputSchema"
+    if export == "anthropic":
+        schema = entry.get("input_schema")
+        problems = _name_problems(entry.get("name"))
+        problems += _object_schema_problems(schema, "input_schema", _ANTHROPIC_ROOT)
+        return problems + _property_name_problems(schema)
+
     problems = _name_problems(entry.get("name"))
-    problems += _object_schema_problems(entry.get(key), key)
-    return problems
+    return problems + _object_schema_problems(entry.get("inputSchema"), "inputSchema")
 
 
 def _openai_problems(function: Mapping[str, Any]) -> list[str]:
@@ -325,24 +377,36 @@ def _openai_problems(function: Mapping[str, Any]) -> list[str]:
         )
 
     parameters = function.get("parameters")
-    problems += _object_schema_problems(parameters, "parameters")
+    problems += _object_schema_problems(parameters, "parameters", _OPENAI_ROOT)
     if function.get("strict") is True and isinstance(parameters, Mapping):
         problems += _strict_problems(parameters, "parameters")
     return problems
 
 
 def _name_problems(name: Any) -> list[str]:
-    if isinstance(name, str) and VALID_NAME.match(name):
+    if isinstance(name, str) and VALID_NAME.fullmatch(name):
         return []
     return [f"name {name!r} does not match {VALID_NAME.pattern}"]
 
 
-def _object_schema_problems(schema: Any, key: str) -> list[str]:
+def _object_schema_problems(
+    schema: Any, key: str, banned: tuple[str, ...] = ()
+) -> list[str]:
     if not isinstance(schema, Mapping):
         return [f"{key} is not a JSON object"]
     if schema.get("type") != "object":
         return [f"{key} has type {schema.get('type')!r}, not 'object'"]
-    return []
+    return [f"{key} has {word} at its root" for word in banned if word in schema]
+
+
+def _property_name_problems(schema: Any) -> list[str]:
+    properties = schema.get("properties") if isinstance(schema, Mapping) else None
+    names = properties if isinstance(properties, Mapping) else {}
+    return [
+        f"argument name {name!r} does not match {ANTHROPIC_PROPERTY.pattern}"
+        for name in names
+        if not ANTHROPIC_PROPERTY.fullmatch(str(name))
+    ]
 
 
 def _strict_problems(schema: Mapping[str, Any], at: str) -> list[str]:
@@ -391,17 +455,34 @@ def _subschemas(
                 )
 
 
-def _exporters() -> dict[str, Callable[[list[Tool]], list[dict[str, Any]]]]:
-    """Each export to check; strict OpenAI only where `to_openai` offers it."""
-    exporters: dict[str, Callable[[list[Tool]], list[dict[str, Any]]]] = {
-        "openai": to_openai,
-        "anthropic": to_anthropic,
-        "mcp": to_mcp,
-    }
-    # Looked up at call time, not import time: the option may be added later.
+Export = Callable[..., list[dict[str, Any]]]
+
+
+def _exports() -> list[tuple[str, Export, dict[str, Any]]]:
+    """Each export to check, with its options; strict OpenAI only where
+    `to_openai` offers it (looked up now, so an option added later counts)."""
+    exports: list[tuple[str, Export, dict[str, Any]]] = [("openai", to_openai, {})]
     if "strict" in inspect.signature(to_openai).parameters:
-        exporters["openai-strict"] = lambda tools: to_openai(tools, strict=True)
-    return exporters
+        exports.append(("openai-strict", to_openai, {"strict": True}))
+    exports += [("anthropic", to_anthropic, {}), ("mcp", to_mcp, {})]
+    return exports
+
+
+def run_export(
+    function: Export, tools: list[Tool], **options: Any
+) -> list[dict[str, Any]]:
+    """`function(tools, **options)`, asking for every tool back: an export
+    capped at a provider's per-request limit would otherwise hide the rest
+    from the check."""
+    accepted = inspect.signature(function).parameters
+    if "max_tools" in accepted:
+        options["max_tools"] = None
+    return function(tools, **options)
+
+
+def _entry_name(entry: Mapping[str, Any]) -> Any:
+    function = entry.get("function")
+    return function.get("name") if isinstance(function, Mapping) else entry.get("name")
 
 
 # --- the report ----------------------------------------------------------------
@@ -440,21 +521,38 @@ def _fill_row(row: SpecRow, integration: Integration) -> None:
         else:
             row.problems.append(f"{tool.name}: invalid schema: {problem}")
 
-    for export, exporter in _exporters().items():
-        entries = exporter(tools)
-        rejected = 0
-        for tool, entry in zip(tools, entries, strict=True):
-            problems = export_problems(entry, export)
-            if problems:
-                rejected += 1
-                row.problems.append(f"{export} rejects {tool.name}: {problems[0]}")
-        row.rejections[export] = rejected
+    for export, function, options in _exports():
+        _check_export(row, export, run_export(function, tools, **options), tools)
+
+
+def _check_export(
+    row: SpecRow, export: str, entries: list[dict[str, Any]], tools: list[Tool]
+) -> None:
+    """Count `export`'s rejected entries, and the tools it left out (matched
+    by name: an export may drop a tool it could not make acceptable)."""
+    rejected = 0
+    for entry in entries:
+        problems = export_problems(entry, export)
+        if problems:
+            rejected += 1
+            row.problems.append(f"{export} rejects {_entry_name(entry)}: {problems[0]}")
+    row.rejections[export] = rejected
+
+    exported = {_entry_name(entry) for entry in entries}
+    missing = [tool.name for tool in tools if tool.name not in exported]
+    row.dropped[export] = len(missing)
+    row.problems += [f"{export} left out {name}" for name in missing[:3]]
+
+    if export == "openai-strict":
+        row.strict = sum(
+            1 for e in entries if e.get("function", {}).get("strict") is True
+        )
 
 
 @contextmanager
 def _library_logs_quiet() -> Iterator[None]:
-    """Keep the library's per-operation warnings out of the table; the rows
-    already say what was skipped and why."""
+    """Keep the library's warnings (operations skipped, exports adjusted)
+    out of the table; the rows already count them."""
     logger = logging.getLogger("ourguide_caller")
     level = logger.level
     logger.setLevel(logging.ERROR)
@@ -484,35 +582,35 @@ def corpus_report(folder: str | Path, *, console: Console) -> CorpusSummary:
 
 def _table(summary: CorpusSummary) -> Table:
     table = Table(title=Text(f"OpenAPI corpus: {summary.folder}"), title_justify="left")
+    numbers = ["ops", "tools", "skipped", "left out", "schemas valid"]
+    numbers += ["export rejections", "dropped by exports"]
+    # The strict column only where the export offers strict mode at all.
+    with_strict = summary.strict is not None
+    numbers += ["OpenAI strict"] if with_strict else []
+    numbers += ["load+build ms"]
+
     table.add_column("spec")
     table.add_column("version")
-    for column in (
-        "ops",
-        "tools",
-        "skipped",
-        "left out",
-        "schemas valid",
-        "export rejections",
-        "load+build ms",
-    ):
+    for column in numbers:
         table.add_column(column, justify="right")
     table.add_column("note")
 
     for row in summary.rows:
         if not row.loaded:
             error = Text((row.error or "")[:NOTE_CHARS], style="red")
-            table.add_row(Text(row.name), *["-"] * 8, error)
+            table.add_row(Text(row.name), *["-"] * (len(numbers) + 1), error)
             continue
-        table.add_row(
-            Text(row.name),
-            Text(row.version or "?"),
+        cells = [
             str(row.operations),
             str(row.tools),
             str(row.skipped),
             str(row.left_out),
             f"{row.schemas_valid}/{row.tools}",
             str(row.rejected),
-            f"{row.milliseconds:,.0f}",
-            Text(f"{len(row.problems)} problems" if row.problems else ""),
-        )
+            str(row.dropped_total),
+        ]
+        cells += [f"{row.strict}/{row.tools}"] if with_strict else []
+        cells += [f"{row.milliseconds:,.0f}"]
+        note = Text(f"{len(row.problems)} problems" if row.problems else "")
+        table.add_row(Text(row.name), Text(row.version or "?"), *cells, note)
     return table

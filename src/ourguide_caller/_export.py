@@ -9,8 +9,9 @@ may pass in:
     changes: list[ExportChange] = []
     tools = to_openai(integration.tools, strict=True, changes=changes)
 
-Limits applied, and where they come from (checked in 2026; providers change
-them, so the constants below are the one place to update):
+Limits applied, and where they come from (as documented when this was
+written; providers change them, so the constants below are the one place to
+update):
 
 * OpenAI (Chat Completions `tools`): function names match
   `^[a-zA-Z0-9_-]{1,64}$` and a request takes at most 128 functions (API
@@ -51,13 +52,15 @@ Strict mode turns an optional property into a required one whose type also
 allows null: the model then sends null to mean "not given". The runtime
 checks arguments against the tool's own schema, where null is not allowed for
 most optional arguments, so pass the model's arguments through
-`drop_strict_nulls(tool, arguments)` before `Runtime.call`. A null sent for
-an optional property that allowed null anyway becomes "not given" too: strict
-mode cannot tell the two apart. Keywords strict mode does not take are
-removed (the model sees less, the runtime still checks them); `oneOf` is read
-as `anyOf` and `allOf` is merged into one schema. A tool whose schema cannot
-be made strict (a free-form object or value, a limit exceeded) is exported
-without strict mode, and that is recorded too.
+`drop_strict_nulls(tool, arguments)` before `Runtime.call` (it works at every
+level, not only the top one). A null sent for an optional property that
+allowed null anyway becomes "not given" too: strict mode cannot tell the two
+apart. Keywords strict mode does not take are removed (the model sees less,
+the runtime still checks them); `oneOf` is read as `anyOf`, `allOf` is merged
+into one schema, keywords beside an `anyOf` move into its branches, and a
+schema without a type takes the one its keywords or examples show. A tool
+whose schema cannot be made strict (a free-form object or value, a limit
+exceeded) is exported without strict mode, and that is recorded too.
 
 Exported schemas share their parts with `Tool.input_schema` where nothing
 changed: treat them as read-only, like the tool's own schema. Exports never
@@ -121,6 +124,7 @@ _ANTHROPIC_ROOT_BANNED = ("anyOf", "oneOf", "allOf")
 # An MCP display title is the description's first paragraph when it is this
 # short (it is the operation's summary for most specs).
 _TITLE_LIMIT = 100
+_TAG = re.compile(r"<[^<>]*>")
 
 # Keywords strict mode takes as they are. `properties`, `required`,
 # `additionalProperties`, `items` and `anyOf` are rebuilt, `format` is
@@ -164,6 +168,15 @@ _LOWER_BOUNDS = frozenset(
 )
 _UPPER_BOUNDS = frozenset(
     {"maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties"}
+)
+
+# A schema without a type takes the one its keywords imply (first match).
+_IMPLIED_TYPES = (
+    ("object", ("properties", "additionalProperties", "required", "patternProperties")),
+    ("array", ("items", "prefixItems", "minItems", "maxItems")),
+    ("string", ("pattern", "format", "minLength", "maxLength")),
+    ("number", ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")),
+    ("number", ("multipleOf",)),
 )
 
 # allOf members reached through $ref this many times in a row mean the schema
@@ -321,11 +334,13 @@ def drop_strict_nulls(tool: Tool, arguments: Mapping[str, Any]) -> dict[str, Any
     """The model's `arguments` for a strict-mode `tool`, without the nulls that
     stand for "not given".
 
-    A null is removed where `tool.input_schema` declares the property but does
-    not require it: at the top level and inside nested objects and arrays the
-    schema describes (through `$ref`, `anyOf`, `oneOf` and `allOf`). Where any
-    of those schemas requires the name, the null is kept. Pure: `arguments`
-    is not modified.
+    A null for a property `tool.input_schema` declares is kept only where the
+    schema requires that property and allows null for it (the null was
+    meant); every other null stood for an optional property the model left
+    out, and goes. This holds at the top level and inside the nested objects
+    and arrays the schema describes, through `$ref`, `anyOf`, `oneOf` and
+    `allOf`. Keys the schema does not declare are left alone. Pure:
+    `arguments` is not modified.
     """
     if not isinstance(arguments, Mapping):
         raise TypeError(
@@ -514,8 +529,10 @@ def _mcp_annotations(tool: Tool) -> dict[str, Any]:
 
 
 def _title(tool: Tool) -> str | None:
-    """The description's first paragraph when it is one short line."""
-    first = tool.description.strip().split("\n\n", 1)[0].strip()
+    """The description's first paragraph when it is one short line (without
+    the HTML tags some specs wrap it in)."""
+    first = tool.description.strip().split("\n\n", 1)[0]
+    first = _TAG.sub("", first).strip()
     if first and "\n" not in first and len(first) <= _TITLE_LIMIT:
         return first
     return None
@@ -572,6 +589,11 @@ class _NotStrict(Exception):
     """The schema cannot be expressed in strict mode; the message says why."""
 
 
+class _NoValue(_NotStrict):
+    """Schemas that must all hold have no value in common (types or enums
+    that do not meet): an anyOf branch like that can never match."""
+
+
 class _Strict:
     """Turns one tool's argument schema into OpenAI's strict-mode subset.
 
@@ -588,6 +610,10 @@ class _Strict:
 
         # Converted nodes stay referenced so their ids are never reused.
         self._alive: list[Any] = []
+
+        # allOf nodes made while merging (a property both sides declare): their
+        # merge is part of the one already noted.
+        self._made: set[int] = set()
 
         # Note -> [first path, count].
         self._notes: dict[str, list[Any]] = {}
@@ -653,7 +679,19 @@ class _Strict:
                 "anyOf": node["oneOf"]
             }
             self._note("'oneOf' read as 'anyOf' (the runtime still checks oneOf)", path)
+        if "anyOf" in node and set(node) - _ANNOTATIONS - {"anyOf"}:
+            node = self._distribute(node, path)
         return node
+
+    def _distribute(self, node: Mapping[str, Any], path: str) -> dict[str, Any]:
+        """Move the keywords beside an anyOf into each of its branches, which
+        means the same: strict mode wants anyOf alone (with its wording)."""
+        shared = {k: v for k, v in node.items() if k not in _ANNOTATIONS | {"anyOf"}}
+        outer = {k: v for k, v in node.items() if k in _ANNOTATIONS}
+        branches = node["anyOf"] if isinstance(node["anyOf"], list) else []
+        self._alive.append(shared)
+        self._note("keywords beside anyOf moved into each branch", path)
+        return {**outer, "anyOf": [self._both(shared, b) for b in branches]}
 
     def _ref(self, node: Mapping[str, Any], path: str) -> dict[str, Any]:
         """A reference to a definition of this schema; keywords beside it go."""
@@ -681,10 +719,7 @@ class _Strict:
                 self._note(f"keyword {key!r} removed", path)
 
         if "anyOf" in node:
-            out["anyOf"] = [
-                self._node(branch, f"{path}/{branches}/{i}")
-                for i, branch in enumerate(node["anyOf"])
-            ]
+            out["anyOf"] = self._branches(node["anyOf"], f"{path}/{branches}")
         note = _infer_type(out, node, path)
         if note is not None:
             self._note(note, path)
@@ -699,6 +734,18 @@ class _Strict:
                 raise _NotStrict(f"{_where(path)} is an array without an items schema")
             out["items"] = self._node(node["items"], f"{path}/items")
         return out
+
+    def _branches(self, branches: Any, path: str) -> list[dict[str, Any]]:
+        """The anyOf branches that can match, converted."""
+        kept = []
+        for index, branch in enumerate(branches if isinstance(branches, list) else []):
+            try:
+                kept.append(self._node(branch, f"{path}/{index}"))
+            except _NoValue:
+                self._note("anyOf branch that can never match removed", path)
+        if not kept:
+            raise _NotStrict(f"{_where(path)} has no branch that can match")
+        return kept
 
     def _object(self, node: Mapping[str, Any], out: dict[str, Any], path: str) -> None:
         """Close the object and require every property, optional ones nullable."""
@@ -740,7 +787,8 @@ class _Strict:
         merged: dict[str, Any] = {}
         for part in self._parts(schema, path, 0):
             self._merge_part(merged, part, path)
-        self._note("'allOf' merged into one schema", path)
+        if id(schema) not in self._made:
+            self._note("'allOf' merged into one schema", path)
         return merged
 
     def _parts(self, schema: Any, path: str, depth: int) -> list[Mapping[str, Any]]:
@@ -783,9 +831,7 @@ class _Strict:
             both = dict(current)
             for name, sub in value.items():
                 known = both.get(name)
-                both[name] = (
-                    sub if known is None or known is sub else {"allOf": [known, sub]}
-                )
+                both[name] = sub if known is None else self._both(known, sub)
             return both
         if key == "required" and isinstance(current, list) and isinstance(value, list):
             return list(dict.fromkeys([*current, *value]))
@@ -794,16 +840,14 @@ class _Strict:
         if key == "enum" and isinstance(current, list) and isinstance(value, list):
             common = [v for v in current if v in value]
             if not common:
-                raise _NotStrict(
+                raise _NoValue(
                     f"allOf at {path or '/'} has enums with no value in common"
                 )
             return common
         if key in ("items", "additionalProperties"):
-            return (
-                False
-                if _is_false(current) or _is_false(value)
-                else {"allOf": [current, value]}
-            )
+            if _is_false(current) or _is_false(value):
+                return False
+            return self._both(current, value)
         if key in ("anyOf", "oneOf"):
             raise _NotStrict(f"allOf at {path or '/'} combines several {key} lists")
         if _numbers(current, value) and key in _LOWER_BOUNDS:
@@ -813,6 +857,15 @@ class _Strict:
         if key not in _ANNOTATIONS:
             self._note(f"conflicting {key!r} values in allOf: kept the first", path)
         return current
+
+    def _both(self, first: Any, second: Any) -> Any:
+        """A schema for what both allow, merged when it is converted."""
+        if first is second:
+            return first
+        made = {"allOf": [first, second]}
+        self._made.add(id(made))
+        self._alive.append(made)
+        return made
 
     # -- helpers -----------------------------------------------------------
 
@@ -867,7 +920,7 @@ def _meet_types(current: Any, value: Any, path: str) -> Any:
     ):
         common.append("integer")
     if not common:
-        raise _NotStrict(
+        raise _NoValue(
             f"allOf at {path or '/'} asks for types that have no value in common"
         )
     return common[0] if len(common) == 1 else common
@@ -902,25 +955,7 @@ def _infer_type(out: dict[str, Any], node: Mapping[str, Any], path: str) -> str 
             out["type"] = kinds[0] if len(kinds) == 1 else kinds
         return None
 
-    implied = (
-        (
-            "object",
-            ("properties", "additionalProperties", "required", "patternProperties"),
-        ),
-        ("array", ("items", "prefixItems", "minItems", "maxItems")),
-        ("string", ("pattern", "format", "minLength", "maxLength")),
-        (
-            "number",
-            (
-                "minimum",
-                "maximum",
-                "exclusiveMinimum",
-                "exclusiveMaximum",
-                "multipleOf",
-            ),
-        ),
-    )
-    for kind, keywords in implied:
+    for kind, keywords in _IMPLIED_TYPES:
         if any(k in node for k in keywords):
             out["type"] = kind
             return None
@@ -933,7 +968,7 @@ def _infer_type(out: dict[str, Any], node: Mapping[str, Any], path: str) -> str 
     kinds = {_json_type(v) for v in hints}
     if len(kinds) == 1 and kinds.isdisjoint({None, "null"}):
         out["type"] = kinds.pop()
-        return f"type {out['type']!r} taken from the examples (the schema has none)"
+        return f"type {out['type']!r} taken from the examples or default"
     raise _NotStrict(f"{_where(path)} accepts any value")
 
 
@@ -979,13 +1014,13 @@ def _check_strict_limits(schema: dict[str, Any]) -> None:
     """Raise `_NotStrict` when the schema exceeds a strict-mode limit."""
     defs = schema.get("$defs") or {}
     size = _size(schema, {})
-    size.strings += sum(len(str(name)) for name in defs)
+    strings = size.strings + sum(len(str(name)) for name in defs)
 
     depth = _depth(schema, defs, {}, {})
     problems = [
         (size.properties, STRICT_MAX_PROPERTIES, "properties"),
         (depth, STRICT_MAX_DEPTH, "levels of nesting"),
-        (size.strings, STRICT_MAX_STRING_SIZE, "characters of names and enum values"),
+        (strings, STRICT_MAX_STRING_SIZE, "characters of names and enum values"),
         (size.enum_values, STRICT_MAX_ENUM_VALUES, "enum values"),
     ]
     for found, limit, what in problems:
@@ -1024,14 +1059,12 @@ def _size(node: Any, done: dict[int, _Size]) -> _Size:
 
 
 def _count_enum(node: dict[str, Any], size: _Size) -> None:
-    values = list(node.get("enum") or [])
-    if "const" in node:
-        values.append(node["const"])
-    texts = [v if isinstance(v, str) else json.dumps(v) for v in values]
-    size.enum_values += len(node.get("enum") or [])
-    size.strings += sum(len(t) for t in texts)
+    """Add `node`'s enum and const values to `size`; refuse an enum too big."""
+    enum = list(node.get("enum") or [])
+    values = [*enum, node["const"]] if "const" in node else enum
+    size.enum_values += len(enum)
+    size.strings += sum(len(v if isinstance(v, str) else json.dumps(v)) for v in values)
 
-    enum = node.get("enum") or []
     if len(enum) > STRICT_LARGE_ENUM and all(isinstance(v, str) for v in enum):
         total = sum(len(v) for v in enum)
         if total > STRICT_LARGE_ENUM_SIZE:
@@ -1075,12 +1108,16 @@ def _depth(
 
 
 def _drop_nulls(value: Any, schemas: list[Any], root: Mapping[str, Any]) -> Any:
-    """`value` without nulls for properties `schemas` declare but none requires."""
+    """`value` without the nulls that stand for "not given" under `schemas`.
+
+    A null for a declared property is kept only when a schema requires the
+    property and its schema allows null: that null was meant. Any other null
+    stood for an optional property the model left out.
+    """
     if isinstance(value, Mapping):
-        leaves = _leaves(schemas, root)
         declared: dict[str, list[Any]] = {}
         required: set[str] = set()
-        for leaf in leaves:
+        for leaf in _leaves(schemas, root):
             properties = leaf.get("properties")
             if isinstance(properties, Mapping):
                 for name, sub in properties.items():
@@ -1089,10 +1126,15 @@ def _drop_nulls(value: Any, schemas: list[Any], root: Mapping[str, Any]) -> Any:
             if isinstance(names, list):
                 required.update(n for n in names if isinstance(n, str))
 
+        def meant(key: str) -> bool:
+            return key in required and any(
+                _accepts_null(sub, root, 0) for sub in declared[key]
+            )
+
         return {
             key: _drop_nulls(item, declared.get(key, []), root)
             for key, item in value.items()
-            if not (item is None and key in declared and key not in required)
+            if not (item is None and key in declared and not meant(key))
         }
 
     if isinstance(value, list):
@@ -1101,11 +1143,50 @@ def _drop_nulls(value: Any, schemas: list[Any], root: Mapping[str, Any]) -> Any:
     return value
 
 
+def _accepts_null(schema: Any, root: Mapping[str, Any], depth: int) -> bool:
+    """Whether null passes `schema` (through $ref and the combinators)."""
+    if schema is True:
+        return True
+    if not isinstance(schema, Mapping) or depth > _MAX_MERGE_DEPTH:
+        return False
+    if "type" in schema and "null" not in _types(schema["type"]):
+        return False
+    if "enum" in schema and None not in schema["enum"]:
+        return False
+    if "const" in schema and schema["const"] is not None:
+        return False
+
+    if "$ref" in schema:
+        target = _ref_target(schema["$ref"], root)
+        if not _accepts_null(target, root, depth + 1):
+            return False
+    members = schema.get("allOf")
+    if isinstance(members, list):
+        if not all(_accepts_null(m, root, depth + 1) for m in members):
+            return False
+    for key in ("anyOf", "oneOf"):
+        members = schema.get(key)
+        if isinstance(members, list):
+            if not any(_accepts_null(m, root, depth + 1) for m in members):
+                return False
+    return True
+
+
+def _ref_target(ref: Any, root: Mapping[str, Any]) -> Any:
+    """What a local `$ref` of a tool schema names (None when it names nothing)."""
+    if ref == "#":
+        return root
+    defs = root.get("$defs")
+    if not isinstance(ref, str) or not ref.startswith("#/$defs/"):
+        return None
+    if not isinstance(defs, Mapping):
+        return None
+    return defs.get(ref[len("#/$defs/") :].replace("~1", "/").replace("~0", "~"))
+
+
 def _leaves(schemas: list[Any], root: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """Every schema that applies to a value of `schemas`: themselves, what
     they refer to, and their allOf/anyOf/oneOf members."""
-    defs = root.get("$defs")
-    defs = defs if isinstance(defs, Mapping) else {}
     found: list[Mapping[str, Any]] = []
     seen: set[int] = set()
     pending = list(schemas)
@@ -1116,13 +1197,8 @@ def _leaves(schemas: list[Any], root: Mapping[str, Any]) -> list[Mapping[str, An
         seen.add(id(schema))
         found.append(schema)
 
-        ref = schema.get("$ref")
-        if ref == "#":
-            pending.append(root)
-        elif isinstance(ref, str) and ref.startswith("#/$defs/"):
-            pending.append(
-                defs.get(ref[len("#/$defs/") :].replace("~1", "/").replace("~0", "~"))
-            )
+        if "$ref" in schema:
+            pending.append(_ref_target(schema["$ref"], root))
         for key in ("allOf", "anyOf", "oneOf"):
             members = schema.get(key)
             if isinstance(members, list):
