@@ -27,7 +27,13 @@ from ._errors import (
     UpstreamHTTPError,
     UpstreamUnavailableError,
 )
-from ._export import to_anthropic, to_mcp, to_openai
+from ._export import (
+    ExportChange,
+    drop_strict_nulls,
+    to_anthropic,
+    to_mcp,
+    to_openai,
+)
 from ._filter import OperationFilter
 from ._integration import Integration
 from ._loader import LoadedSpec, load_spec
@@ -50,6 +56,7 @@ __all__ = [
     "BuildReport",
     "ConfigError",
     "Credential",
+    "ExportChange",
     "IdentityTokenError",
     "InputValidationError",
     "Integration",
@@ -71,6 +78,7 @@ __all__ = [
     "UpstreamError",
     "UpstreamHTTPError",
     "UpstreamUnavailableError",
+    "drop_strict_nulls",
     "load_config",
     "load_spec",
     "to_anthropic",

@@ -77,6 +77,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._refs import escape_token
+from ._subschemas import changed_subschemas
 from ._tools import Tool
 
 __all__ = [
@@ -184,20 +185,6 @@ _IMPLIED_TYPES = (
 _MAX_MERGE_DEPTH = 32
 
 # Where subschemas sit, for the copy-on-write walk of non-strict schemas.
-_SUB_ONE = (
-    "items",
-    "additionalProperties",
-    "not",
-    "if",
-    "then",
-    "else",
-    "contains",
-    "propertyNames",
-    "unevaluatedProperties",
-    "unevaluatedItems",
-)
-_SUB_MAP = ("properties", "patternProperties", "dependentSchemas", "$defs")
-_SUB_LIST = ("allOf", "anyOf", "oneOf", "prefixItems")
 
 # Order and wording of the per-tool kinds in the logged summary.
 _KIND_SUMMARY = (
@@ -554,24 +541,7 @@ def _with_array_items(schema: Any, done: dict[int, Any]) -> Any:
     if known is not None:
         return known
 
-    changed: dict[str, Any] = {}
-    for key in _SUB_ONE:
-        if key in schema:
-            new = _with_array_items(schema[key], done)
-            if new is not schema[key]:
-                changed[key] = new
-    for key in _SUB_MAP:
-        sub = schema.get(key)
-        if isinstance(sub, dict):
-            mapped = {n: _with_array_items(s, done) for n, s in sub.items()}
-            if any(mapped[n] is not sub[n] for n in sub):
-                changed[key] = mapped
-    for key in _SUB_LIST:
-        sub = schema.get(key)
-        if isinstance(sub, list):
-            listed = [_with_array_items(s, done) for s in sub]
-            if any(a is not b for a, b in zip(listed, sub, strict=True)):
-                changed[key] = listed
+    changed = changed_subschemas(schema, lambda sub: _with_array_items(sub, done))
 
     # OpenAI refuses an array schema without `items`; `{}` means the same.
     if "array" in _types(schema.get("type")) and "items" not in schema:

@@ -28,7 +28,14 @@ def escape_token(token: str) -> str:
 def join_pointer(pointer: str, *tokens: str | int) -> str:
     """Append tokens to a JSON pointer: `join_pointer("/paths", "/a")` is
     `/paths/~1a`."""
-    return pointer + "".join("/" + escape_token(str(t)) for t in tokens)
+    # Called for every node of large specs: skip the escaping when not needed.
+    parts = [pointer]
+    for token in tokens:
+        text = str(token)
+        if "~" in text or "/" in text:
+            text = escape_token(text)
+        parts.append(text)
+    return "/".join(parts)
 
 
 def split_pointer(pointer: str) -> list[str]:
@@ -125,7 +132,11 @@ class RefResolver:
         """
         seen: list[str] = []
         while isinstance(node, Mapping) and "$ref" in node:
-            target = self.ref_pointer(node["$ref"], at=join_pointer(pointer, "$ref"))
+            ref = node["$ref"]
+            if isinstance(ref, str) and ref.startswith("#/") and "%" not in ref:
+                target = ref[1:]  # the common case, without building messages
+            else:
+                target = self.ref_pointer(ref, at=join_pointer(pointer, "$ref"))
             if target in seen or len(seen) >= _MAX_REF_CHAIN:
                 raise SpecError(
                     "$ref chain loops without reaching a definition: "

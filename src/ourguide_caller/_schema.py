@@ -46,6 +46,7 @@ import jsonschema_rs
 
 from ._errors import SpecError
 from ._refs import RefResolver, escape_token, split_pointer
+from ._subschemas import changed_subschemas
 
 __all__ = [
     "MAX_INLINE_DEPTH",
@@ -127,20 +128,6 @@ _NULL_SENSITIVE = ("allOf", "anyOf", "oneOf", "not", "$ref", "if")
 _WRAPPED_BY_NULLABLE = frozenset(_NULL_SENSITIVE)
 
 # Where subschemas sit in an output schema (used when renaming `$defs`).
-_SUB_ONE = (
-    "items",
-    "additionalProperties",
-    "not",
-    "if",
-    "then",
-    "else",
-    "contains",
-    "propertyNames",
-    "unevaluatedProperties",
-    "unevaluatedItems",
-)
-_SUB_MAP = ("properties", "patternProperties", "dependentSchemas", "$defs")
-_SUB_LIST = ("allOf", "anyOf", "oneOf", "prefixItems")
 
 _NAME_JUNK = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -1317,23 +1304,9 @@ def _rename_refs(schema: Any, mapping: dict[str, str], done: dict[int, Any]) -> 
     ref = schema.get("$ref")
     if isinstance(ref, str) and ref in mapping:
         changed["$ref"] = mapping[ref]
-    for key in _SUB_ONE:
-        if key in schema:
-            new = _rename_refs(schema[key], mapping, done)
-            if new is not schema[key]:
-                changed[key] = new
-    for key in _SUB_MAP:
-        sub = schema.get(key)
-        if isinstance(sub, dict):
-            renamed = {n: _rename_refs(s, mapping, done) for n, s in sub.items()}
-            if any(renamed[n] is not sub[n] for n in sub):
-                changed[key] = renamed
-    for key in _SUB_LIST:
-        sub = schema.get(key)
-        if isinstance(sub, list):
-            renamed_list = [_rename_refs(s, mapping, done) for s in sub]
-            if any(a is not b for a, b in zip(renamed_list, sub, strict=True)):
-                changed[key] = renamed_list
+    changed.update(
+        changed_subschemas(schema, lambda sub: _rename_refs(sub, mapping, done))
+    )
 
     result = {**schema, **changed} if changed else schema
     done[id(schema)] = result
