@@ -5,6 +5,7 @@
     ourguide-caller call SPEC TOOL --args '{"orderId": "o-1"}' --api-key-env KEY
     ourguide-caller report SPEC                # what became of every operation
     ourguide-caller check SPEC                 # full OpenAPI validation
+    ourguide-caller corpus FOLDER              # every spec in a folder, summarised
     ourguide-caller bench                      # throughput vs. bare httpx
 
 Secrets are read from environment variables named by the options, never from
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -172,7 +174,7 @@ def cli() -> None:
     show_default=True,
     help="Only the tools such a session would see (with the auth options).",
 )
-def tools(spec: str | None, fmt: str, as_: str, **opts: Any) -> None:
+def tools(spec: str | None, fmt: str, strict: bool, as_: str, **opts: Any) -> None:
     """List the tools SPEC becomes, with the auth each needs."""
     try:
         integration = _integration(spec, opts)
@@ -192,7 +194,7 @@ def tools(spec: str | None, fmt: str, as_: str, **opts: Any) -> None:
         return
     exported: Any = {
         "json": lambda ts: [t.as_dict() for t in ts],
-        "openai": to_openai,
+        "openai": lambda ts: to_openai(ts, strict=strict),
         "anthropic": to_anthropic,
         "mcp": to_mcp,
     }[fmt](listed)
@@ -312,6 +314,16 @@ def check(spec: str) -> None:
 
 
 @cli.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+def corpus(folder: str) -> None:
+    """Load every spec in FOLDER and report tools, schema validity and exports."""
+    from ._corpus import corpus_report
+
+    summary = corpus_report(folder, console=out)
+    sys.exit(0 if summary.failures == 0 else 1)
+
+
+@cli.command()
 def demo() -> None:
     """Run the sample shop API locally and call it with each kind of auth."""
     from ._demo import run_demo
@@ -336,4 +348,7 @@ def bench(calls: int, levels: str, rounds: int) -> None:
 
 
 def main() -> None:
+    # Library warnings (a doubled prefix, a cut description) go to stderr;
+    # they never carry secrets.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     cli()
