@@ -46,6 +46,10 @@ from ourguide_caller import (
     UpstreamHTTPError,
 )
 
+pytestmark = pytest.mark.skipif(
+    not CASES.is_dir(), reason=f"no shared cases at {CASES}"
+)
+
 NOT_CALLABLE = (AuthRequiredError, UnknownToolError)
 
 

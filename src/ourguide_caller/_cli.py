@@ -167,6 +167,11 @@ def cli() -> None:
     type=click.Choice(["table", "json", "openai", "anthropic", "mcp"]),
 )
 @click.option(
+    "--strict",
+    is_flag=True,
+    help="With --format openai: strict-mode schemas where the schema allows.",
+)
+@click.option(
     "--as",
     "as_",
     type=click.Choice(["all", "anonymous", "signed-in"]),

@@ -20,7 +20,10 @@ from ._tools import Argument, Tool
 
 __all__ = ["RequestParts", "query_string", "serialize_arguments"]
 
-_FORBIDDEN_IN_HEADERS = ("\r", "\n", "\0")
+def _header_safe(text: str) -> bool:
+    """Printable ASCII and tabs only: no line breaks, NUL or other controls,
+    and nothing httpx would fail to encode at send time."""
+    return text.isascii() and all(c == "\t" or " " <= c <= "~" for c in text)
 
 
 @dataclass(slots=True)
@@ -173,7 +176,15 @@ def serialize_arguments(tool: Tool, arguments: Mapping[str, Any]) -> RequestPart
 
         if where == "path":
             encoded = _path_value(argument, value)
-            if encoded in (".", ".."):
+            if value is None or encoded == "":
+                problems.append(
+                    ArgumentProblem(
+                        "/" + argument.name,
+                        "a path value may not be empty or null: the URL would "
+                        "lose a segment. Give the identifier.",
+                    )
+                )
+            elif encoded in (".", ".."):
                 problems.append(_dot_segment_problem(argument, encoded))
             path = path.replace("{" + argument.wire_name + "}", encoded)
         elif where == "query":
@@ -183,13 +194,13 @@ def serialize_arguments(tool: Tool, arguments: Mapping[str, Any]) -> RequestPart
                 target.extend(pairs)
         elif where == "header":
             text = _header_value(argument, value)
-            if any(c in text for c in _FORBIDDEN_IN_HEADERS):
+            if not _header_safe(text):
                 problems.append(_line_break_problem(argument))
             else:
                 parts.headers[argument.wire_name] = text
         elif where == "cookie":
             text = _scalar(value)
-            if any(c in text for c in (*_FORBIDDEN_IN_HEADERS, ";")):
+            if not _header_safe(text) or ";" in text:
                 problems.append(_line_break_problem(argument))
             else:
                 parts.cookies.append((argument.wire_name, text))
@@ -223,8 +234,8 @@ def _dot_segment_problem(argument: Argument, value: str) -> ArgumentProblem:
 def _line_break_problem(argument: Argument) -> ArgumentProblem:
     return ArgumentProblem(
         "/" + argument.name,
-        f"the {argument.location} value may not contain line breaks, NUL or "
-        "(for cookies) ';'. Remove them.",
+        f"the {argument.location} value may hold only printable ASCII characters "
+        "(no line breaks, control characters, or ';' in cookies). Remove them.",
     )
 
 

@@ -281,28 +281,53 @@ class Runtime:
             assert value is not None
             if binding.needs_user:
                 value = "Bearer " + value
+            # The credential replaces anything of the same name the arguments
+            # produced: the model can never supply or shadow a credential.
+            name = binding.name
             if binding.location == "header":
-                parts.headers[binding.name] = value
+                lower = name.lower()
+                for key in [k for k in parts.headers if k.lower() == lower]:
+                    del parts.headers[key]
+                parts.headers[name] = value
             elif binding.location == "query":
-                parts.params.append((binding.name, value))
+                parts.params = [p for p in parts.params if p[0] != name]
+                parts.reserved = [p for p in parts.reserved if p[0] != name]
+                parts.params.append((name, value))
             else:
-                parts.cookies.append((binding.name, value))
-        if parts.cookies:
-            parts.headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in parts.cookies)
+                parts.cookies = [c for c in parts.cookies if c[0] != name]
+                parts.cookies.append((name, value))
 
         url = tool.base_url + "/" + parts.path.lstrip("/")
         params = parts.params or None
         if parts.reserved:
             url, params = url + "?" + query_string(parts), None
-        request = self.client.build_request(
-            tool.method,
-            url,
-            params=params,
-            headers=parts.headers,
-            json=parts.json if parts.has_json else None,
-            content=parts.content,
-            files=parts.files,
-        )
+        try:
+            request = self.client.build_request(
+                tool.method,
+                url,
+                params=params,
+                headers=parts.headers,
+                json=parts.json if parts.has_json else None,
+                content=parts.content,
+                files=parts.files,
+            )
+        except (UnicodeEncodeError, httpx.InvalidURL) as exc:
+            reason = (
+                "the URL would be too long or malformed; send shorter values"
+                if isinstance(exc, httpx.InvalidURL)
+                else "an argument holds text that cannot be encoded (such as a "
+                "lone surrogate); send valid Unicode text"
+            )
+            raise InputValidationError(
+                tool=tool.name, problems=[ArgumentProblem("", reason)]
+            ) from None
+
+        # Cookies come only from our arguments and credentials, never from a
+        # jar a caller-supplied client may keep across users.
+        request.headers.pop("Cookie", None)
+        if parts.cookies:
+            request.headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in parts.cookies)
+
         # Credentials go only to the integration's own origin. Arguments are
         # encoded so they cannot change it; this check keeps it that way.
         target = (

@@ -18,6 +18,7 @@ Every renaming is listed in the build report.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,8 +50,31 @@ logger = logging.getLogger(__name__)
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _READ_ONLY = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _LOCATIONS = ("path", "query", "header", "cookie")
-# Headers OpenAPI says a parameter may not define: the runtime owns them.
-_RESERVED_HEADERS = frozenset({"accept", "content-type", "authorization"})
+# Headers the runtime owns: the three OpenAPI says a parameter may not define,
+# and those that frame or route the request (a model-set `Host` could send a
+# credentialed request to another virtual host; a `Content-Length` could
+# desynchronise a proxy).
+_RESERVED_HEADERS = frozenset(
+    {
+        "accept",
+        "content-type",
+        "authorization",
+        "host",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "te",
+        "trailer",
+        "upgrade",
+        "expect",
+        "cookie",
+        "proxy-authorization",
+        "proxy-connection",
+    }
+)
+# RFC 9110 token characters: what a header or cookie name may consist of.
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 # Which location keeps the plain name when several share it.
 _PRIORITY = {"body": 0, "path": 1, "query": 2, "header": 3, "cookie": 4}
 _JSON_TYPES = ("application/json",)
@@ -285,7 +309,10 @@ def build_tools(
     if not isinstance(paths, Mapping):
         raise SpecError("`paths` must be an object.", source=source, pointer="/paths")
 
+    # Parameters that duplicate a credential, the spec's or the configured
+    # one, are filled by the runtime and never offered to the model.
     hidden = credential_parameters(schemes)
+    hidden |= {(b.location, b.name.lower()) for b in fallback}
     selection = selection or OperationFilter()
     declares_security = "security" in document or any(
         isinstance(item, Mapping)
@@ -347,6 +374,16 @@ def build_tools(
                 )
                 continue
             drafts.append(draft)
+
+    undeclared = sorted(
+        {n for d in drafts for r in d.requirements or () for n in r} - set(schemes)
+    )
+    if undeclared:
+        report.warnings.append(
+            f"security requirements name scheme(s) {', '.join(undeclared)} that "
+            "components.securitySchemes does not declare; operations needing only "
+            "them cannot be called. Fix the names in the spec."
+        )
 
     names = assign_tool_names([(d.operation_id, d.method, d.path) for d in drafts])
     tools = []
