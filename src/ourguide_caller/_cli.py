@@ -121,7 +121,9 @@ def _integration(spec: str | None, opts: dict[str, Any]) -> Integration:
     if opts.get("bearer_env"):
         auth.append(BearerToken(token=_env(opts["bearer_env"], "--bearer-env")))
     if opts.get("basic_user"):
-        password = _env(opts.get("basic_password_env") or "", "--basic-password-env")
+        if not opts.get("basic_password_env"):
+            raise click.UsageError("--basic-user needs --basic-password-env VAR.")
+        password = _env(opts["basic_password_env"], "--basic-password-env")
         auth.append(BasicAuth(username=opts["basic_user"], password=password))
     if opts.get("jwt_forward"):
         auth.append(JwtForward())
@@ -356,4 +358,17 @@ def main() -> None:
     # Library warnings (a doubled prefix, a cut description) go to stderr;
     # they never carry secrets.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
-    cli()
+    try:
+        cli(standalone_mode=True)
+    except OurguideError as exc:
+        _fail(exc)
+    except Exception as exc:  # noqa: BLE001 (the last line of defence)
+        # A bug of ours: say so plainly instead of dumping a traceback that
+        # could quote configuration values.
+        err.print(
+            f"[red]unexpected error[/red] ({escape(type(exc).__name__)}): "
+            f"{escape(str(exc))}\nThis is a bug in ourguide-caller; please report "
+            "it with the command you ran (not its secrets).",
+            soft_wrap=True,
+        )
+        sys.exit(3)

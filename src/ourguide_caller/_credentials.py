@@ -13,6 +13,7 @@ so printing, logging or serialising a configuration never shows the value:
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -68,7 +69,10 @@ class BasicAuth(_Credential):
     password: SecretStr
 
     def secret_values(self) -> tuple[str, ...]:
-        return (self.password.get_secret_value(),)
+        password = self.password.get_secret_value()
+        # What an API echoing the Authorization header would show.
+        pair = base64.b64encode(f"{self.username}:{password}".encode()).decode()
+        return (password, pair)
 
 
 Credential = Annotated[

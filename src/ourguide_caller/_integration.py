@@ -17,6 +17,7 @@ from ._credentials import ApiKey, BasicAuth, BearerToken, Credential, JwtForward
 from ._errors import ConfigError, IdentityTokenError, SpecError, UnknownToolError
 from ._filter import OperationFilter
 from ._loader import LoadedSpec, load_spec
+from ._redaction import Redactor, mask_query_credentials
 from ._refs import RefResolver
 from ._retry import RetryPolicy
 from ._security import assign_credentials, configured_bindings, security_schemes
@@ -117,9 +118,18 @@ class Integration:
         )
         if verification_secret:
             self._secrets += (verification_secret,)
+        self.redact = Redactor(self._secrets)
 
         self.tools, self.report = self._build(auth_list, explicit)
         self._by_name = {tool.name: tool for tool in self.tools}
+        mask_query_credentials(
+            b.name
+            for t in self.tools
+            for a in (t.security.anonymous, t.security.signed_in)
+            if a is not None
+            for b in a.bindings
+            if b.location == "query"
+        )
         self._anonymous = [t for t in self.tools if t.security.anonymous is not None]
         self._signed_in = [t for t in self.tools if t.security.signed_in is not None]
         self.origins = frozenset(
@@ -208,6 +218,22 @@ class Integration:
                 f"{first.skipped}",
                 source=source,
                 pointer=first.pointer,
+            )
+        credentialed = {
+            origin_of(t.base_url)
+            for t in tools
+            if t.base_url
+            and any(
+                a is not None and a.bindings
+                for a in (t.security.anonymous, t.security.signed_in)
+            )
+        }
+        if not self._base_url and len(credentialed) > 1:
+            shown = ", ".join(f"{s}://{h}:{p}" for s, h, p in sorted(credentialed))
+            report.warnings.append(
+                f"the spec sends credentialed calls to {len(credentialed)} origins "
+                f"({shown}), each named in its servers; configure base_url to "
+                "send every call to one"
             )
         if not self._base_url:
             for url in sorted({t.base_url for t in tools if t.base_url}):
@@ -365,10 +391,14 @@ def _secret_values(credentials: list[Credential]) -> tuple[str, ...]:
     for credential in credentials:
         values.extend(v for v in credential.secret_values() if v)
     for value in values:
-        if any(c in value for c in "\r\n\0"):
+        # Caught here rather than at send time, where httpx would quote the
+        # offending value, secret and all, in its error message.
+        if not all(" " <= c <= "~" for c in value):
             raise ConfigError(
-                "a configured credential contains a line break or NUL, which "
-                "cannot be sent in a header. Check how the secret was pasted.",
+                "a configured credential contains a character other than "
+                "printable ASCII (a line break, tab, control character or "
+                "non-ASCII letter), which cannot be sent in a header. Check how "
+                "the secret was pasted.",
                 setting="credentials",
             )
     return tuple(values)

@@ -197,21 +197,74 @@ def _sniff_kind(text: str | bytes, name: str = "") -> str:
     return "json" if first in ("{", "[") else "yaml"
 
 
-def _parse(text: str | bytes, *, source: str, kind: str) -> tuple[Any, bool]:
-    """Parse `text` as `kind`; return the data and whether it came from YAML."""
+def _parse(
+    text: str | bytes, *, source: str, kind: str, warnings: list[str] | None = None
+) -> tuple[Any, bool]:
+    """Parse `text` as `kind`; return the data and whether it came from YAML.
+
+    A key that appears twice in one mapping is kept with its later value, as
+    JSON and YAML parsers do, and reported in `warnings`: such a spec loses
+    whatever the first one held (often a whole path).
+    """
+    duplicates: list[str] = []
     if kind == "yaml":
-        return _parse_yaml(text, source=source), True
-    return _parse_json(text, source=source), False
+        data, is_yaml = _parse_yaml(text, source=source, duplicates=duplicates), True
+    else:
+        data, is_yaml = _parse_json(text, source=source, duplicates=duplicates), False
+    if warnings is not None:
+        warnings.extend(
+            f"{source}: {where} appears twice in one mapping; the later one is "
+            "used and the earlier one is lost. Merge or rename them."
+            for where in duplicates
+        )
+    return data, is_yaml
 
 
-def _parse_json(text: str | bytes, *, source: str) -> Any:
+def _duplicates_hook(found: list[str]) -> Any:
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result = dict(pairs)
+        if len(result) != len(pairs):
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    found.append(f"key {key!r}")
+                seen.add(key)
+        return result
+
+    return hook
+
+
+class _DuplicateNoticingLoader(yaml.CSafeLoader):
+    """libyaml's parser with a constructor that notes repeated mapping keys
+    (merge keys `<<` excepted: overriding those is their purpose)."""
+
+    duplicates: list[str]
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
+        seen: set[str] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value != "<<":
+                if key_node.value in seen:
+                    mark = key_node.start_mark
+                    self.duplicates.append(
+                        f"key {key_node.value!r} at line {mark.line + 1}"
+                    )
+                seen.add(key_node.value)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _parse_json(
+    text: str | bytes, *, source: str, duplicates: list[str] | None = None
+) -> Any:
     # json refuses a byte-order mark, which some editors write.
     if isinstance(text, bytes):
         text = text.removeprefix(_UTF8_BOM)
     else:
         text = text.removeprefix("\ufeff")
     try:
-        return json.loads(text)
+        if duplicates is None:
+            return json.loads(text)
+        return json.loads(text, object_pairs_hook=_duplicates_hook(duplicates))
     except RecursionError:
         raise _json_too_deep(text, source) from None
     except UnicodeDecodeError as exc:
@@ -228,7 +281,9 @@ def _parse_json(text: str | bytes, *, source: str) -> Any:
         ) from None
 
 
-def _parse_yaml(text: str | bytes, *, source: str) -> Any:
+def _parse_yaml(
+    text: str | bytes, *, source: str, duplicates: list[str] | None = None
+) -> Any:
     if not getattr(yaml, "__with_libyaml__", False):
         # The pure-Python loader is about 5x slower (17 s on a 4 MB spec); refuse
         # rather than hang an application's start-up without explanation.
@@ -239,7 +294,14 @@ def _parse_yaml(text: str | bytes, *, source: str) -> Any:
             "convert the spec to JSON."
         )
     try:
-        return yaml.load(text, Loader=yaml.CSafeLoader)
+        if duplicates is None:
+            return yaml.load(text, Loader=yaml.CSafeLoader)
+        loader = _DuplicateNoticingLoader(text)
+        loader.duplicates = duplicates
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
     except RecursionError:
         raise _yaml_too_deep(text, source, None) from None
     except yaml.MarkedYAMLError as exc:
@@ -883,7 +945,9 @@ class _Loader:
     def _finish(self, root: _File, *, location: str | None, kind: str) -> LoadedSpec:
         self.root = root
         if root.data is None and root.raw is not None:
-            root.data, root.is_yaml = _parse(root.raw, source=root.label, kind=kind)
+            root.data, root.is_yaml = _parse(
+                root.raw, source=root.label, kind=kind, warnings=self.warnings
+            )
         version = _check_version(root.data, source=root.label, warnings=self.warnings)
         self.track_ids = version.startswith("3.1")
 
@@ -918,7 +982,9 @@ class _Loader:
         """Parse a referenced file and mount it under BUNDLE_KEY in the root."""
         assert file.raw is not None and file.key is not None and self.root is not None
         kind = _sniff_kind(file.raw, file.label.rsplit("/", 1)[-1])
-        file.data, file.is_yaml = _parse(file.raw, source=file.label, kind=kind)
+        file.data, file.is_yaml = _parse(
+            file.raw, source=file.label, kind=kind, warnings=self.warnings
+        )
         self._process(file)
 
         bundle = self.root.data.setdefault(BUNDLE_KEY, {})
@@ -1222,7 +1288,8 @@ class _Loader:
                         f"{response.status_code}. Check the URL and that it is "
                         "reachable without credentials."
                     )
-                raw = self._read_body(response, url)
+                deadline = time.monotonic() + self.remote_timeout
+                raw = self._read_body(response, url, deadline)
         except httpx.HTTPError as exc:
             raise ConfigError(
                 f"could not fetch the spec at {url}: {type(exc).__name__}: {exc}. "
@@ -1234,7 +1301,7 @@ class _Loader:
         content_type = response.headers.get("content-type", "")
         return raw, _kind_from_response(content_type, url, raw)
 
-    def _read_body(self, response: httpx.Response, url: str) -> bytes:
+    def _read_body(self, response: httpx.Response, url: str, deadline: float) -> bytes:
         """The decoded body, refused as soon as it passes `max_bytes`.
 
         Decompression is done here, in bounded steps: httpx would inflate a
@@ -1253,6 +1320,13 @@ class _Loader:
 
         chunks = []
         for chunk in response.iter_raw():
+            # The timeout applies to each read; a server dripping a byte at a
+            # time would never trip it, so the whole download has one too.
+            if time.monotonic() > deadline:
+                raise ConfigError(
+                    f"fetching the spec at {url} took longer than "
+                    f"{self.remote_timeout:g} s. Download it and load the file."
+                )
             if decoder is None:
                 self._charge(len(chunk), url)
                 chunks.append(chunk)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -36,7 +37,12 @@ def _clean(text: str) -> str:
 def base_name(operation_id: str | None, method: str, path: str) -> str:
     """The name before uniqueness: the operationId, or `get_users_userId`."""
     if operation_id:
-        return _clean(operation_id)
+        # Letters with accents keep their base letter (`créer` -> `creer`);
+        # an id with nothing usable left falls back to method and path.
+        ascii_id = unicodedata.normalize("NFKD", operation_id)
+        ascii_id = ascii_id.encode("ascii", "ignore").decode()
+        if _INVALID_TOOL.sub("", ascii_id):
+            return _clean(ascii_id)
     segments = [s.strip("{}") for s in path.split("/") if s]
     return _clean("_".join([method.lower(), *segments]))
 

@@ -20,6 +20,7 @@ from ._tools import Argument, Tool
 
 __all__ = ["RequestParts", "query_string", "serialize_arguments"]
 
+
 def _header_safe(text: str) -> bool:
     """Printable ASCII and tabs only: no line breaks, NUL or other controls,
     and nothing httpx would fail to encode at send time."""

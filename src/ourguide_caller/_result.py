@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -130,10 +130,12 @@ async def read_body(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
 
     decoder = None
     if codings:
-        # 47 = auto-detect a gzip or zlib header; raw deflate is retried below.
-        decoder = zlib.decompressobj(47 if codings[0] != "deflate" else 15 + 32)
+        # 47 accepts a gzip or a zlib header. "deflate" should be zlib-wrapped
+        # but some servers send it raw; that is detected on the first bytes.
+        decoder = zlib.decompressobj(47)
     chunks: list[bytes] = []
     size = 0
+    first = True
     async for raw in response.aiter_raw():
         piece = raw
         while piece:
@@ -143,16 +145,24 @@ async def read_body(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
                 try:
                     data = decoder.decompress(piece, limit - size + 1)
                 except zlib.error as exc:
-                    raise BodyRefused(
-                        f"the response body is not valid {codings[0]}"
-                    ) from exc
+                    if not (first and codings[0] == "deflate"):
+                        raise BodyRefused(
+                            f"the response body is not valid {codings[0]}"
+                        ) from exc
+                    decoder = zlib.decompressobj(-15)
+                    continue
                 piece = decoder.unconsumed_tail
+            first = False
             chunks.append(data)
             size += len(data)
             if size > limit:
                 return b"".join(chunks)[:limit], True
             if decoder is not None and not data:
                 break
+    if decoder is not None and not decoder.eof and size:
+        # The stream ended inside the compressed data: the body is incomplete,
+        # and handing half a JSON document over as a success would mislead.
+        raise BodyRefused(f"the response body ended inside its {codings[0]} data")
     return b"".join(chunks), False
 
 
@@ -176,7 +186,7 @@ def render_body(
     status: int,
     max_chars: int,
     cut_at_bytes: int | None,
-    secrets: Iterable[str],
+    redact: Callable[[str], str],
     narrowing: Iterable[str] = (),
 ) -> tuple[str, str, bool]:
     """(body text, content for the model, truncated?) from a raw body.
@@ -184,10 +194,7 @@ def render_body(
     Secrets the API echoes back are replaced in both. Pretty-printed JSON is
     made compact for the model (fewer tokens); compact text is used as it is.
     """
-    text = body.decode(_charset(content_type), errors="replace")
-    for secret in secrets:
-        if secret and secret in text:
-            text = text.replace(secret, "[redacted]")
+    text = redact(body.decode(_charset(content_type), errors="replace"))
     if not text.strip():
         note = "(no content)" if status == 204 else "(empty response body)"
         return text, f"HTTP {status} {note}", False

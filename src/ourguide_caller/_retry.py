@@ -15,6 +15,7 @@ as a transport error).
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -51,9 +52,12 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         return None
     text = value.strip()
     try:
-        return max(0.0, float(text))
+        seconds = float(text)
     except ValueError:
         pass
+    else:
+        # "inf", "nan" and absurd values read as "no usable hint".
+        return max(0.0, seconds) if math.isfinite(seconds) and seconds < 1e7 else None
     try:
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):

@@ -32,6 +32,7 @@ from tenacity import (
     retry_if_exception,
     retry_if_result,
     stop_after_attempt,
+    stop_before_delay,
 )
 
 from ._errors import (
@@ -396,8 +397,20 @@ class Runtime:
                         return answer, 1
                     first = answer
 
+                # A wait that would outlast the call's deadline is not taken:
+                # the last answer (say, a 429 with its Retry-After) is worth
+                # more to the caller than a timeout.
+                retry_after = first.retry_after if isinstance(first, _Answer) else None
+                pause = policy.wait(1, retry_after)
+                left = integration.timeout - (time.monotonic() - started)
+                if pause >= left:
+                    if isinstance(first, _Answer):
+                        return first, 1
+                    raise first
+
                 retrying = AsyncRetrying(
-                    stop=stop_after_attempt(policy.attempts - 1),
+                    stop=stop_after_attempt(policy.attempts - 1)
+                    | stop_before_delay(left - pause),
                     wait=wait,
                     retry=retry_if_exception(
                         lambda e: policy.retry_exception(e, method)
@@ -410,13 +423,18 @@ class Runtime:
                     retry_error_callback=lambda state: state.outcome.result(),  # type: ignore[union-attr]
                     reraise=True,
                 )
-                retry_after = first.retry_after if isinstance(first, _Answer) else None
                 _log_retry(tool, first, 2, policy.attempts)
-                await policy.sleep(policy.wait(1, retry_after))
+                await policy.sleep(pause)
                 try:
                     answer = await retrying(attempt)
                 finally:
                     attempts = 1 + retrying.statistics.get("attempt_number", 1)
+        except httpx.LocalProtocolError as exc:
+            raise ConfigError(
+                f"{tool.name}: httpx refused to send the request as built "
+                f"({integration.redact(str(exc))}). A header name or value taken "
+                "from the spec or the configuration is not valid HTTP; fix it there."
+            ) from None
         except (httpx.TransportError, TimeoutError, BodyRefused) as exc:
             raise self._unavailable(integration, tool, exc, attempts, started) from None
         return answer, attempts
@@ -435,7 +453,7 @@ class Runtime:
         elif isinstance(exc, BodyRefused):
             what = str(exc)
         else:
-            detail = _redact(str(exc) or "no detail", integration.secret_values)
+            detail = integration.redact(str(exc) or "no detail")
             what = f"{type(exc).__name__}: {detail}"
         return UpstreamUnavailableError(
             f"{tool.name}: {tool.method} to {scheme}://{host}:{port} failed after "
@@ -456,9 +474,7 @@ class Runtime:
         answer: _Answer,
         attempts: int,
     ) -> ToolResult:
-        secrets = integration.secret_values
-        if session.identity_token:
-            secrets = (*secrets, session.identity_token)
+        redact = integration.redact.with_secret(session.identity_token)
         content_type = answer.headers.get("content-type")
         narrowing = [a.name for a in tool.arguments if a.wire_name in _NARROWING]
         text, content, truncated = render_body(
@@ -467,10 +483,12 @@ class Runtime:
             status=answer.status,
             max_chars=integration.max_result_chars,
             cut_at_bytes=integration.max_response_bytes if answer.cut else None,
-            secrets=secrets,
+            redact=redact,
             narrowing=narrowing,
         )
         error, hint = _diagnose(tool, alternative, session, answer)
+        if hint is not None:
+            hint = redact(hint)
         return ToolResult(
             tool=tool.name,
             status=answer.status,
@@ -527,13 +545,6 @@ def _without_patterns(schema: Any) -> Any:
     if isinstance(schema, list):
         return [_without_patterns(v) for v in schema]
     return schema
-
-
-def _redact(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret and secret in text:
-            text = text.replace(secret, "[redacted]")
-    return text
 
 
 def _diagnose(

@@ -55,7 +55,13 @@ def origin_of(url: str) -> tuple[str, str, int | None]:
 def check_base_url(url: str, *, setting: str) -> str:
     """A configured base URL must be absolute http(s) with a host; returns it
     without a trailing slash."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 (raises ValueError for a port out of range)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{setting} {url!r} is not a valid URL ({exc}).", setting=setting
+        ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
             f"{setting} {url!r} is not an absolute http(s) URL. Give the full "

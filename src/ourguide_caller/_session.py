@@ -47,7 +47,9 @@ class Session:
     @property
     def user_id(self) -> str | None:
         """The `user_id` claim, else `sub`."""
-        value = self.claims.get("user_id", self.claims.get("sub"))
+        value = self.claims.get("user_id")
+        if value is None:
+            value = self.claims.get("sub")
         return None if value is None else str(value)
 
     @property
@@ -58,7 +60,10 @@ class Session:
     @property
     def expires_at(self) -> float | None:
         exp = self.claims.get("exp")
-        return float(exp) if isinstance(exp, int | float) else None
+        try:
+            return float(exp) if exp is not None else None
+        except (TypeError, ValueError):
+            return None
 
     def __repr__(self) -> str:
         who = f"user_id={self.user_id!r}" if self.identified else "anonymous"
