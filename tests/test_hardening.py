@@ -1,0 +1,369 @@
+"""Regressions for attacks an adversarial review tried against the runtime."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import logging
+import zlib
+from typing import Any
+
+import httpx
+import pytest
+
+from ourguide_caller import (
+    ApiKey,
+    BasicAuth,
+    ConfigError,
+    InputValidationError,
+    Integration,
+    RetryPolicy,
+    Runtime,
+    UpstreamUnavailableError,
+)
+from ourguide_caller._naming import base_name
+from ourguide_caller._retry import parse_retry_after
+from ourguide_caller._servers import check_base_url
+
+BASE = "https://api.example.test"
+
+
+def spec(paths: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "servers": [{"url": BASE}],
+        "paths": paths,
+        **extra,
+    }
+
+
+def get(operation_id: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "get": {
+            "operationId": operation_id,
+            "responses": {"200": {"description": "ok"}},
+            **fields,
+        }
+    }
+
+
+QUERY_KEY = {
+    "components": {
+        "securitySchemes": {"Key": {"type": "apiKey", "in": "query", "name": "api_key"}}
+    },
+    "security": [{"Key": []}],
+}
+
+
+def run(integration: Integration, answer, calls, *, client=None, sessions=None):
+    """Make the calls; return (requests seen, results or exceptions)."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return answer(request)
+
+    async def go() -> list[Any]:
+        own = client or httpx.AsyncClient(transport=httpx.MockTransport(handler))
+        outcomes = []
+        async with Runtime(integration, client=own) as runtime:
+            for index, (name, arguments) in enumerate(calls):
+                session = sessions[index] if sessions else runtime.session()
+                try:
+                    outcomes.append(await runtime.call(session, name, arguments))
+                except Exception as exc:  # noqa: BLE001 (the outcome is checked)
+                    outcomes.append(exc)
+        await own.aclose()
+        return outcomes
+
+    return seen, asyncio.run(go())
+
+
+def test_cookies_of_an_injected_client_never_reach_another_call():
+    """A Set-Cookie answer is not sent on the next call, even with a caller's client."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={}, headers={"Set-Cookie": "sid=USER-A"})
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    integration = Integration(spec({"/a": get("a")}))
+
+    run(integration, None, [("a", {}), ("a", {})], client=client)
+
+    assert "cookie" not in seen[1].headers
+
+
+def test_query_credentials_are_masked_in_httpx_logs(caplog):
+    """httpx's INFO line shows the query credential masked."""
+    integration = Integration(
+        spec({"/a": get("a")}, **QUERY_KEY), auth=ApiKey(key="QKEY-SECRET-1")
+    )
+    client = httpx.AsyncClient(
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, json={}))
+    )
+
+    with caplog.at_level(logging.INFO, logger="httpx"):
+        run(integration, None, [("a", {})], client=client)
+
+    assert "api_key=[redacted]" in caplog.text
+    assert "QKEY-SECRET-1" not in caplog.text
+
+
+def test_echoed_secrets_are_redacted_in_every_form():
+    """Raw, percent-encoded, JSON-escaped and basic-auth forms never reach the model."""
+    key = 'k+y/Secret="v"=='
+    integration = Integration(
+        spec(
+            {"/a": get("a"), "/b": get("b", security=[{"Basic": []}])},
+            components={
+                "securitySchemes": {
+                    "Key": {"type": "apiKey", "in": "header", "name": "X-Key"},
+                    "Basic": {"type": "http", "scheme": "basic"},
+                }
+            },
+            security=[{"Key": []}],
+        ),
+        auth=[
+            ApiKey(key=key, header="X-Key"),
+            BasicAuth(username="svc", password="PW-SECRET"),
+        ],
+    )
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        text = (
+            f"{request.headers} {request.url} "
+            + httpx.QueryParams({"k": key}).__str__()
+        )
+        return httpx.Response(
+            302,
+            text=text + ' {"key": "k+y/Secret=\\"v\\"=="}',
+            headers={"Location": f"https://other.test/keys/{key}"},
+        )
+
+    _, results = run(integration, echo, [("a", {}), ("b", {})])
+
+    for result in results:
+        text = result.to_llm()
+        assert key not in text and "PW-SECRET" not in text
+        assert "k%2By%2FSecret" not in text and 'Secret=\\"v' not in text
+        assert "c3ZjOlBXLVNFQ1JFVA" not in text  # base64 of svc:PW-SECRET
+
+
+def test_framing_headers_are_never_model_arguments():
+    """Host, Content-Length and Transfer-Encoding parameters are not offered."""
+    parameters = [
+        {"name": name, "in": "header", "schema": {"type": "string"}}
+        for name in ("Host", "Content-Length", "Transfer-Encoding", "X-Trace")
+    ]
+    tool = Integration(spec({"/a": get("a", parameters=parameters)})).tool("a")
+
+    assert ["X-Trace"] == list(tool.input_schema["properties"])
+
+
+def test_configured_header_is_never_asked_of_the_model():
+    """With no security in the spec, a parameter naming the configured header is hidden."""
+    parameters = [
+        {
+            "name": "x-api-key",
+            "in": "header",
+            "required": True,
+            "schema": {"type": "string"},
+        }
+    ]
+    integration = Integration(
+        spec({"/a": get("a", parameters=parameters)}), auth=ApiKey(key="REAL-KEY")
+    )
+
+    seen, _ = run(integration, lambda r: httpx.Response(200, json={}), [("a", {})])
+
+    assert {} == integration.tool("a").input_schema["properties"]
+    assert ["REAL-KEY"] == seen[0].headers.get_list("x-api-key")
+
+
+def test_model_cannot_add_a_query_parameter_named_like_the_credential():
+    """An exploded object argument cannot shadow the query credential."""
+    parameters = [
+        {
+            "name": "filter",
+            "in": "query",
+            "style": "form",
+            "explode": True,
+            "schema": {"type": "object"},
+        }
+    ]
+    integration = Integration(
+        spec({"/a": get("a", parameters=parameters)}, **QUERY_KEY),
+        auth=ApiKey(key="REAL"),
+    )
+
+    seen, _ = run(
+        integration,
+        lambda r: httpx.Response(200, json={}),
+        [("a", {"filter": {"api_key": "attacker", "status": "open"}})],
+    )
+
+    assert ["REAL"] == seen[0].url.params.get_list("api_key")
+    assert "open" == seen[0].url.params["status"]
+
+
+def test_several_credentialed_origins_are_reported():
+    """Operation servers on another origin are named in a warning."""
+    paths = {
+        "/a": get("a"),
+        "/b": {**get("b"), "servers": [{"url": "https://files.example.test"}]},
+    }
+    integration = Integration(spec(paths, **QUERY_KEY), auth=ApiKey(key="K"))
+
+    assert any("2 origins" in w for w in integration.report.warnings)
+
+
+@pytest.mark.parametrize("bad", ["KEY\x0b", "KEY\u00e9", "KEY\u2028"])
+def test_credentials_must_be_printable_ascii(bad):
+    """A pasted key with a control or non-ASCII character is refused, unquoted."""
+    with pytest.raises(ConfigError) as caught:
+        Integration(spec({"/a": get("a")}), auth=ApiKey(key=bad))
+
+    assert "KEY" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        ("header", "caf\u00e9"),
+        ("header", "a\u2028b"),
+        ("cookie", "a\x85b"),
+        ("query", "\ud800"),
+    ],
+)
+def test_unencodable_argument_values_are_input_errors(where, value):
+    """Values httpx could not send are refused before sending, naming the problem."""
+    parameters = [{"name": "v", "in": where, "schema": {"type": "string"}}]
+    integration = Integration(spec({"/a": get("a", parameters=parameters)}))
+
+    seen, [outcome] = run(
+        integration, lambda r: httpx.Response(200), [("a", {"v": value})]
+    )
+
+    assert isinstance(outcome, InputValidationError)
+    assert [] == seen
+
+
+def test_overlong_url_is_an_input_error():
+    """A path value too long for a URL is refused, not a bare InvalidURL."""
+    parameters = [
+        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    ]
+    integration = Integration(spec({"/a/{id}": get("a", parameters=parameters)}))
+
+    _, [outcome] = run(
+        integration, lambda r: httpx.Response(200), [("a", {"id": "x" * 70000})]
+    )
+
+    assert isinstance(outcome, InputValidationError)
+
+
+@pytest.mark.parametrize("value", ["", None])
+def test_empty_path_values_are_refused(value):
+    """An empty or null path value would drop a segment; it is refused."""
+    parameters = [{"name": "id", "in": "path", "required": True}]
+    integration = Integration(spec({"/u/{id}/orders": get("a", parameters=parameters)}))
+
+    seen, [outcome] = run(
+        integration, lambda r: httpx.Response(200), [("a", {"id": value})]
+    )
+
+    assert isinstance(outcome, InputValidationError)
+    assert [] == seen
+
+
+def test_retry_after_beyond_the_deadline_returns_the_rate_limit():
+    """A wait that would outlast the call's timeout ends with the 429 result."""
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    integration = Integration(
+        spec({"/a": get("a")}), timeout=5, retry=RetryPolicy(sleep=record)
+    )
+
+    seen, [result] = run(
+        integration,
+        lambda r: httpx.Response(429, headers={"Retry-After": "20"}),
+        [("a", {})],
+    )
+
+    assert 1 == len(seen) and [] == waits
+    assert "rate_limited" == result.error and 20 == result.retry_after
+
+
+def test_truncated_gzip_is_refused_and_raw_deflate_read():
+    """A gzip body cut short is not passed off as complete; raw deflate decodes."""
+    body = b'{"items": [1, 2, 3]}' * 20
+    raw = zlib.compressobj(wbits=-15)
+    deflated = raw.compress(body) + raw.flush()
+    answers = iter(
+        [
+            (gzip.compress(body)[:-12], "gzip"),
+            (deflated, "deflate"),
+        ]
+    )
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        content, coding = next(answers)
+        return httpx.Response(
+            200,
+            headers={"Content-Encoding": coding, "Content-Type": "application/json"},
+            stream=httpx.ByteStream(content),
+        )
+
+    integration = Integration(spec({"/a": get("a")}), retry=RetryPolicy(attempts=1))
+    _, (cut, whole) = run(integration, answer, [("a", {}), ("a", {})])
+
+    assert isinstance(cut, UpstreamUnavailableError)
+    assert whole.ok
+    assert body.decode() == whole.text
+
+
+def test_duplicate_keys_are_reported():
+    """A path written twice loses the first; the report says so."""
+    text = (
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n"
+        "  /c:\n    get: {operationId: first, responses: {'200': {description: ok}}}\n"
+        "  /c:\n    get: {operationId: second, responses: {'200': {description: ok}}}\n"
+    )
+
+    integration = Integration(text, base_url=BASE)
+
+    assert any("'/c' at line 6" in w for w in integration.report.warnings)
+
+
+def test_undeclared_security_schemes_are_reported():
+    """A requirement naming a scheme the spec never declares is a warning."""
+    integration = Integration(spec({"/a": get("a", security=[{"Kk": []}])}))
+
+    assert any("Kk" in w for w in integration.report.warnings)
+
+
+def test_unusable_retry_after_values_are_ignored():
+    """Infinite, NaN and absurd Retry-After values give no hint."""
+    assert parse_retry_after("inf") is None
+    assert parse_retry_after("nan") is None
+    assert parse_retry_after("100000000000") is None
+
+
+def test_base_url_with_bad_port_is_a_config_error():
+    """A port out of range is a ConfigError, not a ValueError."""
+    with pytest.raises(ConfigError):
+        check_base_url("http://127.0.0.1:99999", setting="base_url")
+    with pytest.raises(ConfigError):
+        check_base_url("http://[::1", setting="base_url")
+
+
+def test_unicode_operation_ids_keep_what_they_can():
+    """Accented ids keep their letters; ids with none fall back to method and path."""
+    assert "creerCommande" == base_name("créerCommande", "POST", "/c")
+    assert "post_orders_id" == base_name("注文を作成", "POST", "/orders/{id}")
