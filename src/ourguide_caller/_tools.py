@@ -35,6 +35,7 @@ from ._security import (
     parse_requirements,
     tool_security,
 )
+from ._servers import origin_of
 
 __all__ = [
     "Argument",
@@ -69,6 +70,7 @@ _RESERVED_HEADERS = frozenset(
         "upgrade",
         "expect",
         "cookie",
+        "accept-encoding",
         "proxy-authorization",
         "proxy-connection",
     }
@@ -77,7 +79,9 @@ _RESERVED_HEADERS = frozenset(
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 # Which location keeps the plain name when several share it.
 _PRIORITY = {"body": 0, "path": 1, "query": 2, "header": 3, "cookie": 4}
-_JSON_TYPES = ("application/json",)
+_NARROWING = frozenset(
+    {"limit", "per_page", "page_size", "pageSize", "max_results", "count", "q"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +140,10 @@ class Tool:
     body: Body | None = None
     base_url: str | None = None
     base_url_error: ConfigError | None = field(default=None, repr=False)
+    # (scheme, host, port) of base_url: the only place credentials may go.
+    origin: tuple[str, str, int | None] | None = field(default=None, repr=False)
+    # Arguments that make an answer smaller, named when a result is cut.
+    narrowing: tuple[str, ...] = field(default=(), repr=False)
     pointer: str = ""
     _validator: Any = field(default=None, repr=False)
 
@@ -795,5 +803,7 @@ def _finish(
         body=draft.body,
         base_url=base_url,
         base_url_error=error,
+        origin=origin_of(base_url) if base_url else None,
+        narrowing=tuple(a.name for a in draft.arguments if a.wire_name in _NARROWING),
         pointer=draft.pointer,
     )
