@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -332,56 +332,35 @@ def build_tools(
     converter = SchemaConverter(resolver, dialect=dialect)
 
     drafts: list[_Draft] = []
-    for path, raw_item in paths.items():
-        item_pointer = join_pointer("/paths", str(path))
+    for path, item, method, operation, pointer in _operations(paths, resolver, report):
+        if isinstance(operation, Mapping):
+            reason = selection.reason_to_leave_out(method, path, operation)
+            if reason is not None:
+                report.operations.append(
+                    OperationReport(method.upper(), path, pointer, filtered=reason)
+                )
+                continue
+
         try:
-            item, _ = resolver.deref(raw_item, item_pointer)
+            draft = _draft_operation(
+                operation,
+                item,
+                path,
+                method,
+                pointer,
+                document=document,
+                resolver=resolver,
+                converter=converter,
+                hidden=hidden,
+                declares_security=declares_security,
+            )
         except SpecError as exc:
+            logger.warning("skipping %s %s: %s", method.upper(), path, exc)
             report.operations.append(
-                OperationReport("*", str(path), item_pointer, skipped=exc.reason)
+                OperationReport(method.upper(), path, pointer, skipped=str(exc))
             )
             continue
-        if not isinstance(item, Mapping):
-            raise SpecError(
-                "a path item must be an object.", source=source, pointer=item_pointer
-            )
-
-        for method in METHODS:
-            operation = item.get(method)
-            if operation is None:
-                continue
-            pointer = join_pointer(item_pointer, method)
-            if isinstance(operation, Mapping):
-                reason = selection.reason_to_leave_out(method, str(path), operation)
-                if reason is not None:
-                    report.operations.append(
-                        OperationReport(
-                            method.upper(), str(path), pointer, filtered=reason
-                        )
-                    )
-                    continue
-            try:
-                draft = _draft_operation(
-                    operation,
-                    item,
-                    str(path),
-                    method,
-                    pointer,
-                    document=document,
-                    resolver=resolver,
-                    converter=converter,
-                    hidden=hidden,
-                    declares_security=declares_security,
-                )
-            except SpecError as exc:
-                logger.warning("skipping %s %s: %s", method.upper(), path, exc)
-                report.operations.append(
-                    OperationReport(
-                        method.upper(), str(path), pointer, skipped=str(exc)
-                    )
-                )
-                continue
-            drafts.append(draft)
+        drafts.append(draft)
 
     undeclared = sorted(
         {n for d in drafts for r in d.requirements or () for n in r} - set(schemes)
@@ -394,25 +373,53 @@ def build_tools(
         )
 
     names = assign_tool_names([(d.operation_id, d.method, d.path) for d in drafts])
-    tools = []
-    for name, draft in zip(names, drafts, strict=True):
-        tools.append(
-            _finish(draft, name, integration, bindings, fallback, base_url_for)
-        )
-        notes = draft.notes
-        if draft.operation_id and name != draft.operation_id:
-            notes = (f"operationId {draft.operation_id!r} became {name!r}", *notes)
-        report.operations.append(
-            OperationReport(
-                draft.method,
-                draft.path,
-                draft.pointer,
-                tool=name,
-                renamed_arguments=draft.renamed,
-                notes=notes,
-            )
-        )
+    tools = [
+        _finish(draft, name, integration, bindings, fallback, base_url_for)
+        for name, draft in zip(names, drafts, strict=True)
+    ]
+    report.operations.extend(map(_reported, drafts, names))
     return tools, report
+
+
+def _operations(
+    paths: Mapping[str, Any], resolver: RefResolver, report: BuildReport
+) -> Iterator[tuple[str, Mapping[str, Any], str, Any, str]]:
+    """(path, path item, method, operation, pointer) for every operation; a
+    path item that cannot be resolved is reported and passed over."""
+    for path, raw_item in paths.items():
+        item_pointer = join_pointer("/paths", str(path))
+        try:
+            item, _ = resolver.deref(raw_item, item_pointer)
+        except SpecError as exc:
+            report.operations.append(
+                OperationReport("*", str(path), item_pointer, skipped=exc.reason)
+            )
+            continue
+        if not isinstance(item, Mapping):
+            raise SpecError(
+                "a path item must be an object.",
+                source=resolver.source,
+                pointer=item_pointer,
+            )
+
+        for method in METHODS:
+            if item.get(method) is not None:
+                pointer = join_pointer(item_pointer, method)
+                yield str(path), item, method, item[method], pointer
+
+
+def _reported(draft: _Draft, name: str) -> OperationReport:
+    notes = draft.notes
+    if draft.operation_id and name != draft.operation_id:
+        notes = (f"operationId {draft.operation_id!r} became {name!r}", *notes)
+    return OperationReport(
+        draft.method,
+        draft.path,
+        draft.pointer,
+        tool=name,
+        renamed_arguments=draft.renamed,
+        notes=notes,
+    )
 
 
 def _draft_operation(
