@@ -45,7 +45,7 @@ from ._errors import (
 from ._integration import Integration
 from ._request import query_string, serialize_arguments
 from ._result import BodyRefused, ToolResult, read_body, render_body
-from ._retry import parse_retry_after
+from ._retry import RetryPolicy, parse_retry_after
 from ._security import Alternative
 from ._servers import origin_of
 from ._session import Session
@@ -373,20 +373,6 @@ class Runtime:
                 response.status_code, response.headers, body, cut, retry_after
             )
 
-        def wait(state: RetryCallState) -> float:
-            # Tenacity counts from the second attempt, which already waited once.
-            outcome = state.outcome
-            retry_after = None
-            if outcome is not None and not outcome.failed:
-                retry_after = outcome.result().retry_after
-            return policy.wait(state.attempt_number + 1, retry_after)
-
-        def before_sleep(state: RetryCallState) -> None:
-            outcome = state.outcome
-            if outcome is not None:
-                failure = outcome.exception() if outcome.failed else outcome.result()
-                _log_retry(tool, failure, state.attempt_number + 2, policy.attempts)
-
         started = time.monotonic()
         attempts = 1
         try:
@@ -417,21 +403,7 @@ class Runtime:
                         return first, 1
                     raise first
 
-                retrying = AsyncRetrying(
-                    stop=stop_after_attempt(policy.attempts - 1)
-                    | stop_before_delay(left - pause),
-                    wait=wait,
-                    retry=retry_if_exception(
-                        lambda e: policy.retry_exception(e, method)
-                    )
-                    | retry_if_result(
-                        lambda a: policy.retry_status(a.status, a.retry_after, method)
-                    ),
-                    sleep=policy.sleep,
-                    before_sleep=before_sleep,
-                    retry_error_callback=lambda state: state.outcome.result(),  # type: ignore[union-attr]
-                    reraise=True,
-                )
+                retrying = _retrying(policy, tool, budget=left - pause)
                 _log_retry(tool, first, 2, policy.attempts)
                 await policy.sleep(pause)
                 try:
@@ -509,6 +481,39 @@ class Runtime:
             truncated=truncated,
             content_type=content_type,
         )
+
+
+def _retrying(policy: RetryPolicy, tool: Tool, *, budget: float) -> AsyncRetrying:
+    """Tenacity's loop for the attempts after the first (which the caller made
+    and already waited after), stopping before a wait would exceed `budget`."""
+    method = tool.method
+
+    def wait(state: RetryCallState) -> float:
+        outcome = state.outcome
+        retry_after = None
+        if outcome is not None and not outcome.failed:
+            retry_after = outcome.result().retry_after
+        return policy.wait(state.attempt_number + 1, retry_after)
+
+    def before_sleep(state: RetryCallState) -> None:
+        outcome = state.outcome
+        if outcome is not None:
+            failure = outcome.exception() if outcome.failed else outcome.result()
+            _log_retry(tool, failure, state.attempt_number + 2, policy.attempts)
+
+    return AsyncRetrying(
+        stop=stop_after_attempt(policy.attempts - 1) | stop_before_delay(budget),
+        wait=wait,
+        retry=retry_if_exception(lambda e: policy.retry_exception(e, method))
+        | retry_if_result(
+            lambda a: policy.retry_status(a.status, a.retry_after, method)
+        ),
+        sleep=policy.sleep,
+        before_sleep=before_sleep,
+        # When attempts run out on a retryable status, that answer is the result.
+        retry_error_callback=lambda state: state.outcome.result(),  # type: ignore[union-attr]
+        reraise=True,
+    )
 
 
 def _log_retry(tool: Tool, failure: Any, next_attempt: int, attempts: int) -> None:
