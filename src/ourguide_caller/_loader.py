@@ -236,7 +236,8 @@ def _duplicates_hook(found: list[str]) -> Any:
 
 class _DuplicateNoticingLoader(yaml.CSafeLoader):
     """libyaml's parser with a constructor that notes repeated mapping keys
-    (merge keys `<<` excepted: overriding those is their purpose)."""
+    (merge keys `<<` excepted: overriding those is their purpose), reading
+    plain scalars by YAML 1.2's rules (see `_yaml12_resolvers`)."""
 
     duplicates: list[str]
 
@@ -251,6 +252,43 @@ class _DuplicateNoticingLoader(yaml.CSafeLoader):
                     )
                 seen.add(key_node.value)
         return super().construct_mapping(node, deep=deep)
+
+
+def _yaml12_resolvers() -> None:
+    """YAML 1.1 reads `no`, `on`, `off`, `y`, `0x10`-less octals like `010`
+    and times like `12:30` as booleans and numbers; in OpenAPI documents they
+    are nearly always strings (`enum: [SE, NO, DK]`, `enum: [on, off]`), and
+    a boolean there makes that value impossible to send. YAML 1.2, which
+    OpenAPI 3.1 names, keeps only true/false and plain decimal numbers."""
+    bool_tag = "tag:yaml.org,2002:bool"
+    int_tag = "tag:yaml.org,2002:int"
+    float_tag = "tag:yaml.org,2002:float"
+    resolvers = {
+        first: [
+            (tag, rx)
+            for tag, rx in entries
+            if tag not in (bool_tag, int_tag, float_tag)
+        ]
+        for first, entries in yaml.CSafeLoader.yaml_implicit_resolvers.items()
+    }
+    _DuplicateNoticingLoader.yaml_implicit_resolvers = resolvers
+    _DuplicateNoticingLoader.add_implicit_resolver(
+        bool_tag, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    )
+    _DuplicateNoticingLoader.add_implicit_resolver(
+        int_tag, re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")
+    )
+    _DuplicateNoticingLoader.add_implicit_resolver(
+        float_tag,
+        re.compile(
+            r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+            r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+        ),
+        list("-+.0123456789"),
+    )
+
+
+_yaml12_resolvers()
 
 
 def _parse_json(

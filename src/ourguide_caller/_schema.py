@@ -1221,6 +1221,7 @@ def _merge_objects(parts: list[_Schema]) -> dict[str, Any] | None:
     props: dict[str, Any] = {}
     required: dict[str, None] = {}
     descriptions: list[str] = []
+    closed = False
 
     for part in parts:
         if not isinstance(part, dict):
@@ -1248,6 +1249,11 @@ def _merge_objects(parts: list[_Schema]) -> dict[str, Any] | None:
                 if key in out and out[key] != value:
                     return None
                 out[key] = value
+            elif key == "additionalProperties" and isinstance(value, bool):
+                # Read literally, members that each close themselves make an
+                # allOf no object satisfies; what authors mean (and what the
+                # API accepts) is the union of their properties, closed.
+                closed = closed or value is False
             else:
                 return None
 
@@ -1261,6 +1267,8 @@ def _merge_objects(parts: list[_Schema]) -> dict[str, Any] | None:
         out["properties"] = props
     if required:
         out["required"] = list(required)
+    if closed:
+        out["additionalProperties"] = False
     return out
 
 
