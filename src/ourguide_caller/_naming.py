@@ -68,7 +68,13 @@ def assign_tool_names(
     names = []
     for index, (_, method, path) in enumerate(operations):
         name = wanted[index]
-        if len(name) > MAX_NAME or len(holders[name]) > 1:
+        rivals = holders[name]
+        # A name the spec chose (an operationId) wins over one derived from
+        # method and path, so adding an operation never renames another
+        # that has an operationId.
+        chosen = [i for i in rivals if operations[i][0]]
+        keeps = len(rivals) == 1 or (len(chosen) == 1 and chosen[0] == index)
+        if len(name) > MAX_NAME or not keeps:
             name = _with_suffix(name, method, path)
         names.append(name)
 

@@ -49,6 +49,7 @@ from ._retry import RetryPolicy, parse_retry_after
 from ._security import Alternative
 from ._servers import origin_of
 from ._session import Session
+from ._subschemas import changed_subschemas
 from ._tools import Tool
 
 __all__ = ["Runtime"]
@@ -117,7 +118,11 @@ class Runtime:
         # A caller's client may bring its own default headers and timeout;
         # they apply, except that encodings stay ones `read_body` can decode.
         self._default_headers = {
-            k.lower(): v for k, v in self.client.headers.items()
+            k.lower(): v
+            for k, v in self.client.headers.items()
+            # Credentials are attached per call and per integration; a
+            # client-wide one would reach every API and every user.
+            if k.lower() not in ("authorization", "cookie")
         } | {"accept-encoding": "gzip, deflate"}
         self._timeout = self.client.timeout.as_dict()
 
@@ -362,7 +367,7 @@ class Runtime:
             # Never follow redirects, even on a client configured to: httpx keeps
             # custom credential headers when it follows one to another origin.
             response = await self.client.send(
-                request, stream=True, follow_redirects=False
+                request, stream=True, follow_redirects=False, auth=None
             )
             try:
                 body, cut = await read_body(response, integration.max_response_bytes)
@@ -417,8 +422,12 @@ class Runtime:
                 "from the spec or the configuration is not valid HTTP; fix it there."
             ) from None
         except (httpx.TransportError, TimeoutError, BodyRefused) as exc:
-            raise self._unavailable(integration, tool, exc, attempts, started) from None
-        return answer, attempts
+            failure = self._unavailable(integration, tool, exc, attempts, started)
+        else:
+            return answer, attempts
+        # Raised here, outside the handler, so the original exception (whose
+        # text may hold a URL with a query credential) is not its context.
+        raise failure
 
     def _unavailable(
         self,
@@ -534,7 +543,7 @@ def _compile(tool: Tool) -> Any:
     check then runs without `pattern`s rather than making the tool unusable.
     """
     try:
-        tool._validator = jsonschema_rs.validator_for(tool.input_schema)
+        tool._validator = jsonschema_rs.validator_for(_lenient(tool.input_schema))
     except (ValueError, jsonschema_rs.ValidationError) as exc:
         logger.warning(
             "%s: its input schema does not compile (%s); checking it without "
@@ -543,9 +552,29 @@ def _compile(tool: Tool) -> Any:
             exc,
         )
         tool._validator = jsonschema_rs.validator_for(
-            _without_patterns(tool.input_schema)
+            _without_patterns(_lenient(tool.input_schema))
         )
     return tool._validator
+
+
+def _lenient(schema: Any) -> Any:
+    """The input schema as the argument check reads it: `oneOf` as `anyOf`.
+
+    Specs often list `oneOf` alternatives that overlap (an empty object
+    matches two of them), which would make good arguments fail "valid under
+    more than one"; the API itself decides between them.
+    """
+    if not isinstance(schema, dict):
+        return schema
+    result = {**schema, **changed_subschemas(schema, _lenient)}
+    if "oneOf" in result:
+        alternatives = result.pop("oneOf")
+        if "anyOf" in result:
+            both = [{"anyOf": result.pop("anyOf")}, {"anyOf": alternatives}]
+            result["allOf"] = [*result.get("allOf", []), *both]
+        else:
+            result["anyOf"] = alternatives
+    return result
 
 
 def _without_patterns(schema: Any) -> Any:

@@ -543,10 +543,13 @@ def _parameters(
                     source=source,
                     pointer=param_pointer,
                 )
-            merged[(where, param["name"])] = (param, param_pointer)
+            # Header names are case-insensitive: `X-Id` and `x-id` are one.
+            key = param["name"].lower() if where == "header" else param["name"]
+            merged[(where, key)] = (param, param_pointer)
 
     candidates = []
-    for (where, name), (param, param_pointer) in merged.items():
+    for (where, _), (param, param_pointer) in merged.items():
+        name = param["name"]
         if where == "header" and name.lower() in _RESERVED_HEADERS:
             notes.append(
                 f"header parameter {name!r} is set by the runtime, not the model"
@@ -741,12 +744,20 @@ def _settle_names(
     properties: dict[str, Any] = {}
     required: list[str] = []
     renamed: list[tuple[str, str]] = []
+    # Plain names are settled first, so a suffixed name can never take one
+    # (a query parameter may itself be called `id__path`).
+    taken = set(by_name)
     for plain, group in by_name.items():
         group.sort(key=lambda c: _PRIORITY[c.location])
         for rank, candidate in enumerate(group):
-            name = plain if rank == 0 else f"{plain}__{candidate.location}"
-            if name in properties:
-                name = f"{name}_{rank}"
+            name = plain
+            if rank > 0:
+                name = base = f"{plain}__{candidate.location}"
+                count = 1
+                while name in taken:
+                    count += 1
+                    name = f"{base}_{count}"
+                taken.add(name)
             if name != candidate.wire_name:
                 renamed.append((f"{candidate.location} {candidate.wire_name!r}", name))
             arguments.append(
