@@ -12,8 +12,11 @@ the values of query parameters that carry credentials.
 
 from __future__ import annotations
 
+import base64
+import html
 import json
 import logging
+import re
 from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
 
@@ -23,9 +26,20 @@ MASK = "[redacted]"
 
 
 def _forms(secret: str) -> set[str]:
-    forms = {secret, quote(secret, safe=""), quote_plus(secret)}
+    """The spellings an echo of `secret` may take: as is, percent-encoded
+    (either hex case, `+` for spaces), JSON-escaped, HTML-escaped, base64."""
+    encoded = quote(secret, safe="")
+    forms = {secret, encoded, _lower_hex(encoded), quote_plus(secret)}
     forms.add(json.dumps(secret)[1:-1])
+    forms.add(html.escape(secret))
+    raw = secret.encode()
+    for b64 in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+        forms.add(b64.decode().rstrip("="))
     return {f for f in forms if f}
+
+
+def _lower_hex(text: str) -> str:
+    return re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), text)
 
 
 class Redactor:

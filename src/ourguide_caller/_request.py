@@ -111,7 +111,7 @@ def _query_pairs(argument: Argument, value: Any) -> list[tuple[str, str]]:
         return [(name, separator.join(items))]
     if isinstance(value, Mapping):
         if style == "deepObject":
-            return [(f"{name}[{k}]", _scalar(v)) for k, v in value.items()]
+            return _form_pairs(name, value)
         if argument.explode:
             return [(str(k), _scalar(v)) for k, v in value.items()]
         flat = [part for k, v in value.items() for part in (str(k), _scalar(v))]
@@ -126,6 +126,27 @@ def _header_value(argument: Argument, value: Any) -> str:
         sep = "=" if argument.explode else ","
         return ",".join(f"{k}{sep}{_scalar(v)}" for k, v in value.items())
     return _scalar(value)
+
+
+def _form_field(
+    name: str, value: Any, style: str, explode: bool
+) -> list[tuple[str, str]]:
+    """One form field, as its `encoding` (style, explode) says: arrays of plain
+    values repeated or joined; objects and nested values in bracket notation
+    (`a[b][0]=x`), which form APIs expect."""
+    if isinstance(value, list) and not any(
+        isinstance(v, Mapping | list) for v in value
+    ):
+        if style == "deepObject":
+            return _form_pairs(name, value)
+        if explode and style == "form":
+            return [(name, _scalar(v)) for v in value]
+        separator = {"spaceDelimited": " ", "pipeDelimited": "|"}.get(style, ",")
+        return [(name, separator.join(_scalar(v) for v in value))]
+    if isinstance(value, Mapping) and style == "form" and not explode:
+        flat = [part for k, v in value.items() for part in (str(k), _scalar(v))]
+        return [(name, ",".join(flat))]
+    return _form_pairs(name, value)
 
 
 def _form_pairs(prefix: str, value: Any) -> list[tuple[str, str]]:
@@ -200,7 +221,7 @@ def serialize_arguments(tool: Tool, arguments: Mapping[str, Any]) -> RequestPart
             else:
                 parts.headers[argument.wire_name] = text
         elif where == "cookie":
-            text = _scalar(value)
+            text = _header_value(argument, value)
             if not _header_safe(text) or ";" in text:
                 problems.append(_line_break_problem(argument))
             else:
@@ -252,7 +273,13 @@ def _encode_body(parts: RequestParts, tool: Tool, payload: Any) -> None:
         return
 
     if essence == "application/x-www-form-urlencoded" and isinstance(payload, Mapping):
-        pairs = [p for k, v in payload.items() for p in _form_pairs(str(k), v)]
+        encoding = tool.body.encoding
+        pairs = [
+            pair
+            for key, value in payload.items()
+            if value is not None
+            for pair in _form_field(str(key), value, *encoding.get(key, ("form", True)))
+        ]
         parts.content = urlencode(pairs).encode("ascii")
         parts.headers["Content-Type"] = essence
         return
@@ -262,13 +289,17 @@ def _encode_body(parts: RequestParts, tool: Tool, payload: Any) -> None:
         # (UTF-8), the others carry no filename. httpx picks the boundary.
         files: list[tuple[str, tuple[str | None, bytes, str | None]]] = []
         for key, value in payload.items():
-            if isinstance(value, str) and _is_binary_field(tool, key):
-                files.append(
-                    (key, (key, value.encode("utf-8"), "application/octet-stream"))
-                )
-            else:
-                text = value if isinstance(value, str) else _scalar(value)
-                files.append((key, (None, text.encode("utf-8"), None)))
+            binary = _is_binary_field(tool, key)
+            # An array is sent as one part per item, as multipart parsers expect.
+            for item in value if isinstance(value, list) else [value]:
+                if item is None:
+                    continue
+                text = item if isinstance(item, str) else _scalar(item)
+                if binary:
+                    part = (key, text.encode("utf-8"), "application/octet-stream")
+                    files.append((key, part))
+                else:
+                    files.append((key, (None, text.encode("utf-8"), None)))
         parts.files = files
         return
 

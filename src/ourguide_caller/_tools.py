@@ -112,6 +112,8 @@ class Body:
     flattened: bool
     argument: str | None
     required: bool
+    # Form and multipart fields' (style, explode) from the spec's `encoding`.
+    encoding: Mapping[str, tuple[str, bool]] = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -450,7 +452,7 @@ def _draft_operation(
         candidates + body_candidates, body
     )
     if body is not None and not body.flattened:
-        body = Body(body.media_type, False, arguments[-1].name, body.required)
+        body = Body(body.media_type, False, arguments[-1].name, body.required, {})
 
     schema: dict[str, Any] = {
         "type": "object",
@@ -631,22 +633,31 @@ def _check_path_template(
             declared.add(name)
 
 
+def _essence(media_type: str) -> str:
+    """`application/json` for `Application/JSON; charset=utf-8`."""
+    return media_type.split(";")[0].strip().lower()
+
+
 def _pick_media_type(content: Mapping[str, Any]) -> str:
-    kinds = list(content)
-    for wanted in ("application/json",):
-        if wanted in kinds:
-            return wanted
-    for kind in kinds:
-        if kind.split(";")[0].strip().endswith("+json"):
+    """The body's media type: JSON when offered (in any spelling), then form,
+    multipart and text; a wildcard means we choose, so JSON."""
+    by_essence = {_essence(kind): kind for kind in content}
+    if "application/json" in by_essence:
+        return by_essence["application/json"]
+    for essence, kind in by_essence.items():
+        if essence.endswith("+json"):
             return kind
     for wanted in (
         "application/x-www-form-urlencoded",
         "multipart/form-data",
         "text/plain",
     ):
-        if wanted in kinds:
-            return wanted
-    return kinds[0]
+        if wanted in by_essence:
+            return by_essence[wanted]
+    for essence, kind in by_essence.items():
+        if "*" in essence:
+            return kind
+    return next(iter(content))
 
 
 def _request_body(
@@ -669,22 +680,23 @@ def _request_body(
         notes.append("requestBody declares no content; no body is sent")
         return None, []
 
-    media_type = _pick_media_type(content)
-    media = content[media_type]
+    declared = _pick_media_type(content)
+    media = content[declared]
     raw = media.get("schema", {}) if isinstance(media, Mapping) else {}
     schema = session.convert(
-        raw, join_pointer(body_pointer, "content", media_type, "schema")
+        raw, join_pointer(body_pointer, "content", declared, "schema")
     )
+    # `*/*` or `application/*`: the API takes anything, so it gets JSON.
+    media_type = "application/json" if "*" in _essence(declared) else declared
+    essence = _essence(media_type)
     required = bool(body.get("required"))
-    structured = media_type.startswith(
-        ("application/x-www-form-urlencoded", "multipart/")
-    )
-    structured = structured or "json" in media_type
+    structured = essence.startswith(("application/x-www-form-urlencoded", "multipart/"))
+    structured = structured or "json" in essence
 
     if structured and _is_plain_object(schema):
         assert isinstance(schema, dict)
         needed = set(schema.get("required") or []) if required else set()
-        multipart = media_type.startswith("multipart/")
+        multipart = essence.startswith("multipart/")
         candidates = [
             _Candidate(
                 "body",
@@ -694,7 +706,8 @@ def _request_body(
             )
             for name, prop in (schema.get("properties") or {}).items()
         ]
-        return Body(media_type, True, None, required), candidates
+        encoding = _field_encoding(media)
+        return Body(media_type, True, None, required, encoding), candidates
 
     if not structured and schema in ({}, True):
         schema = {"type": "string"}
@@ -704,6 +717,20 @@ def _request_body(
     return Body(media_type, False, None, required), [
         _Candidate("body", "body", whole, required)
     ]
+
+
+def _field_encoding(media: Any) -> dict[str, tuple[str, bool]]:
+    raw = media.get("encoding") if isinstance(media, Mapping) else None
+    encoding = {}
+    for name, entry in (raw or {}).items():
+        if isinstance(entry, Mapping):
+            style = str(entry.get("style") or "form")
+            explode = entry.get("explode")
+            encoding[str(name)] = (
+                style,
+                bool(explode) if explode is not None else style == "form",
+            )
+    return encoding
 
 
 def _file_field(schema: Any) -> Any:
@@ -717,14 +744,30 @@ def _file_field(schema: Any) -> Any:
     return described
 
 
+_WHOLE_OBJECT_KEYWORDS = (
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "not",
+    "if",
+    "patternProperties",
+    "dependentRequired",
+    "dependentSchemas",
+    "minProperties",
+    "maxProperties",
+)
+
+
 def _is_plain_object(schema: Any) -> bool:
     """An object body whose properties can be spread into the arguments."""
     if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
         return False
-    if any(
-        k in schema
-        for k in ("allOf", "anyOf", "oneOf", "not", "if", "patternProperties")
-    ):
+    # Keywords about the object as a whole would be lost once its properties
+    # are spread into the arguments: such a body stays one argument.
+    if any(k in schema for k in _WHOLE_OBJECT_KEYWORDS):
+        return False
+    extra = schema.get("additionalProperties", False)
+    if extra is True or (isinstance(extra, dict) and extra):
         return False
     kind = schema.get("type", "object")
     return kind == "object" or (isinstance(kind, list) and "object" in kind)
