@@ -164,7 +164,7 @@ def test_framing_headers_are_never_model_arguments():
 
 
 def test_configured_header_is_never_asked_of_the_model():
-    """With no security in the spec, a parameter naming the configured header is hidden."""
+    """With no security in the spec, a parameter naming the configured key is hidden."""
     parameters = [
         {
             "name": "x-api-key",

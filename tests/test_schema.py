@@ -251,10 +251,17 @@ def test_all_of_of_closed_objects_becomes_their_closed_union() -> None:
     with all their properties, the reading that lets a call succeed."""
     converter = SchemaConverter(RefResolver({}, source="s"), dialect="3.0")
     members = [
-        {"type": "object", "properties": {"a": {"type": "string"}},
-         "additionalProperties": False},
-        {"type": "object", "properties": {"b": {"type": "string"}},
-         "required": ["b"], "additionalProperties": False},
+        {
+            "type": "object",
+            "properties": {"a": {"type": "string"}},
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "properties": {"b": {"type": "string"}},
+            "required": ["b"],
+            "additionalProperties": False,
+        },
     ]
 
     schema = converter.session().convert({"allOf": members}, "/x")

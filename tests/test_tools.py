@@ -216,7 +216,7 @@ def test_whole_body_when_not_an_object():
 
 
 def test_operation_and_path_servers_win_over_document_servers():
-    """An operation's servers win over its path item's, which win over the document's."""
+    """Operation servers win over path-item servers, which win over the document's."""
     paths = {
         "/a": {
             "servers": [{"url": "https://path.example.test"}],
