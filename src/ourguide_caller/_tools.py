@@ -273,13 +273,6 @@ class _Candidate:
     as_json: bool = False
 
 
-# Parameters defined once and used by many operations (`$ref` to
-# `components/parameters`) are converted once: on Cloudflare's spec that is
-# a third of the build. Keyed by the parameter object's identity; the object
-# itself is kept beside the result so an id is never mistaken after reuse.
-_CandidateCache = dict[int, tuple[Mapping[str, Any], _Candidate]]
-
-
 @dataclass
 class _Draft:
     """One operation's tool, before its name is assigned."""
@@ -339,7 +332,6 @@ def build_tools(
         for item in paths.values()
     )
     converter = SchemaConverter(resolver, dialect=dialect)
-    cache: _CandidateCache = {}
 
     drafts: list[_Draft] = []
     for path, item, method, operation, pointer in _operations(paths, resolver, report):
@@ -363,7 +355,6 @@ def build_tools(
                 converter=converter,
                 hidden=hidden,
                 declares_security=declares_security,
-                cache=cache,
             )
         except SpecError as exc:
             logger.warning("skipping %s %s: %s", method.upper(), path, exc)
@@ -445,7 +436,6 @@ def _draft_operation(
     converter: SchemaConverter,
     hidden: set[tuple[str, str]],
     declares_security: bool,
-    cache: _CandidateCache,
 ) -> _Draft:
     source = resolver.source
     if not isinstance(operation, Mapping):
@@ -455,9 +445,7 @@ def _draft_operation(
 
     session = converter.session()
     notes: list[str] = []
-    candidates = _parameters(
-        item, operation, pointer, resolver, session, hidden, notes, cache
-    )
+    candidates = _parameters(item, operation, pointer, resolver, session, hidden, notes)
     _check_path_template(path, candidates, notes)
     body, body_candidates = _request_body(operation, pointer, resolver, session, notes)
     arguments, properties, required, renamed = _settle_names(
@@ -527,7 +515,6 @@ def _parameters(
     session: SchemaSession,
     hidden: set[tuple[str, str]],
     notes: list[str],
-    cache: _CandidateCache,
 ) -> list[_Candidate]:
     """Path-item and operation parameters (the operation's win), converted."""
     source = resolver.source
@@ -575,38 +562,8 @@ def _parameters(
                 f"{where} parameter {name!r} carries a credential; the runtime fills it"
             )
             continue
-        candidates.append(
-            _shared_candidate(param, param_pointer, where, session, cache)
-        )
+        candidates.append(_candidate(param, param_pointer, where, name, session))
     return candidates
-
-
-def _shared_candidate(
-    param: Mapping[str, Any],
-    pointer: str,
-    where: str,
-    session: SchemaSession,
-    cache: _CandidateCache,
-) -> _Candidate:
-    hit = cache.get(id(param))
-    if hit is not None and hit[0] is param:
-        return hit[1]
-
-    notes = len(session.notes)
-    candidate = _candidate(param, pointer, where, param["name"], session)
-    # Only a result that stands on its own may be reused elsewhere: one that
-    # refers to this tool's `$defs`, or raised a note, belongs to this tool.
-    if len(session.notes) == notes and not _refers(candidate.schema):
-        cache[id(param)] = (param, candidate)
-    return candidate
-
-
-def _refers(schema: Any) -> bool:
-    if isinstance(schema, dict):
-        return "$ref" in schema or any(_refers(v) for v in schema.values())
-    if isinstance(schema, list):
-        return any(_refers(v) for v in schema)
-    return False
 
 
 def _candidate(
