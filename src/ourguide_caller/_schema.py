@@ -129,6 +129,8 @@ _WRAPPED_BY_NULLABLE = frozenset(_NULL_SENSITIVE)
 
 # Where subschemas sit in an output schema (used when renaming `$defs`).
 
+_PLAIN_TYPES = frozenset({str, int, bool, type(None)})
+
 _NAME_JUNK = re.compile(r"[^A-Za-z0-9_.-]+")
 
 # A referenced schema as the session knows it: (pointer, drop_read_only).
@@ -1082,6 +1084,9 @@ class SchemaSession:
                 return value
             return self._lenient_value(value, str(value), ptr)
         if isinstance(value, list):
+            # Long enums of plain strings are common; check them in one pass.
+            if all(type(v) in _PLAIN_TYPES for v in value):
+                return value
             items = [self._json(v, ptr, level + 1) for v in value]
             same = all(a is b for a, b in zip(items, value, strict=True))
             return value if same else items
