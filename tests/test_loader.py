@@ -309,7 +309,39 @@ def test_very_deep_nesting_is_a_spec_error(text: str) -> None:
     assert info.value.pointer.startswith(("/0/0", "/a"))
 
 
-@pytest.mark.parametrize("kind", ["json", "yaml"])
+def test_deep_json_is_refused_where_it_is_read() -> None:
+    """A JSON spec with only local refs is not walked at load (the walk is
+    most of a large spec's load time); a too-deep schema is refused where the
+    tool builder reads it, with its pointer, and only that operation skipped."""
+    from ourguide_caller import Integration
+
+    inner: Any = {"type": "string"}
+    for _ in range(400):
+        inner = {"type": "object", "properties": {"k": inner}}
+    ok = {"200": {"description": "ok"}}
+    doc = {
+        **MINIMAL,
+        "servers": [{"url": "https://api.example.test"}],
+        "paths": {
+            "/deep": {
+                "post": {
+                    "operationId": "deep",
+                    "responses": ok,
+                    "requestBody": {"content": {"application/json": {"schema": inner}}},
+                }
+            },
+            "/fine": {"get": {"operationId": "fine", "responses": ok}},
+        },
+    }
+
+    integration = Integration(json.dumps(doc))
+
+    assert ["fine"] == [t.name for t in integration.tools]
+    [skipped] = integration.report.skipped
+    assert "/paths/~1deep/post/requestBody" in skipped.skipped
+
+
+@pytest.mark.parametrize("kind", ["yaml"])
 def test_moderately_deep_nesting_names_the_pointer(kind: str) -> None:
     # Deep enough for our limit, shallow enough for the parsers.
     inner: Any = 1

@@ -844,6 +844,21 @@ class _File:
     plain_anchors: dict[str, str] = field(default_factory=dict)
 
 
+# A `$ref` whose value does not start with `#`, in JSON text.
+_NON_LOCAL_REF = re.compile(rb'"\$ref"\s*:\s*(?!"#)')
+
+
+def _nothing_to_rewrite(file: _File, track_ids: bool) -> bool:
+    """True for a JSON file with only local `$ref`s and no `$id`s to record:
+    parsing left it as plain JSON, its refs stay as they are, so the walk
+    over every node (most of the load time of a large spec) has no work.
+    Depth needs no check here: everything reading the document guards its
+    own, and the parser refuses what would exhaust the stack."""
+    if file.is_yaml or track_ids or file.raw is None or file.key is not None:
+        return False
+    return _NON_LOCAL_REF.search(file.raw) is None
+
+
 # Stands for "file#pointer" in a message until the pointer has been looked up.
 _WHERE = "\x00where\x00"
 
@@ -1022,6 +1037,8 @@ class _Loader:
 
     def _process(self, file: _File) -> None:
         """Check and normalise one file, record its anchors, rewrite its refs."""
+        if _nothing_to_rewrite(file, self.track_ids):
+            return
         scan = _walk(
             file.data,
             source=file.label,
