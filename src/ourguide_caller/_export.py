@@ -77,6 +77,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._refs import escape_token
+from ._subschemas import ANNOTATIONS as _ANNOTATIONS
 from ._subschemas import changed_subschemas
 from ._tools import Tool
 
@@ -150,17 +151,6 @@ _STRICT_KEEP = frozenset(
 )
 _STRICT_REBUILT = frozenset(
     {"properties", "required", "additionalProperties", "items", "anyOf"}
-)
-_ANNOTATIONS = frozenset(
-    {
-        "title",
-        "description",
-        "default",
-        "examples",
-        "deprecated",
-        "readOnly",
-        "writeOnly",
-    }
 )
 
 # When allOf members disagree on a bound, the tighter one holds for both.

@@ -46,7 +46,8 @@ import jsonschema_rs
 
 from ._errors import SpecError
 from ._refs import RefResolver, escape_token, split_pointer
-from ._subschemas import changed_subschemas
+from ._subschemas import ANNOTATIONS as _ANNOTATIONS
+from ._subschemas import SUB_ONE, changed_subschemas
 
 __all__ = [
     "MAX_INLINE_DEPTH",
@@ -109,17 +110,6 @@ _DEFERRED = frozenset(
     {"required", "nullable", "exclusiveMinimum", "exclusiveMaximum", "example", "allOf"}
 )
 
-_ANNOTATIONS = frozenset(
-    {
-        "title",
-        "description",
-        "default",
-        "examples",
-        "deprecated",
-        "readOnly",
-        "writeOnly",
-    }
-)
 
 # Keywords that also apply to a null instance: beside them `nullable` cannot
 # just widen `type`, the schema is wrapped in `anyOf` instead.
@@ -1140,17 +1130,9 @@ def _handlers() -> dict[str, HandlerFn]:
         "multipleOf": s._kw_multiple,
         "dependentRequired": s._kw_dependent_required,
     }
-    for key in (
-        "not",
-        "if",
-        "then",
-        "else",
-        "contains",
-        "propertyNames",
-        "unevaluatedProperties",
-        "unevaluatedItems",
-    ):
-        table[key] = s._kw_schema
+    for key in SUB_ONE:
+        if key not in ("items", "additionalProperties"):  # read on their own
+            table[key] = s._kw_schema
     table["dependentSchemas"] = s._kw_schema_map
     for key in (
         "title",

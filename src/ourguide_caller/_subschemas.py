@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["SUB_LIST", "SUB_MAP", "SUB_ONE", "changed_subschemas"]
+__all__ = ["ANNOTATIONS", "SUB_LIST", "SUB_MAP", "SUB_ONE", "changed_subschemas"]
 
 # Keywords whose value is one subschema, a mapping of them, or a list of them.
 SUB_ONE = (
@@ -27,6 +27,19 @@ SUB_ONE = (
 )
 SUB_MAP = ("properties", "patternProperties", "dependentSchemas", "$defs")
 SUB_LIST = ("allOf", "anyOf", "oneOf", "prefixItems")
+
+# Keywords that describe a schema without constraining what it accepts.
+ANNOTATIONS = frozenset(
+    {
+        "title",
+        "description",
+        "default",
+        "examples",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+    }
+)
 
 
 def changed_subschemas(
