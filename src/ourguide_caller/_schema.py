@@ -180,6 +180,10 @@ class SchemaConverter:
         self._names_taken: set[str] = set()
         self._stubs: dict[_Key, dict[str, str]] = {}
         self._patterns: dict[str, bool] = {}
+        # For callers: conversions they found reusable across sessions (the
+        # tool builder keeps bare parameter `$ref`s here), living as long as
+        # the converter.
+        self.shared: dict[str, Any] = {}
 
     def session(self) -> SchemaSession:
         """A new session; use one per tool and end it with `finish`."""
@@ -276,6 +280,10 @@ class SchemaSession:
         self._queue: deque[_Key] = deque()
 
     # -- public API -------------------------------------------------------
+
+    @property
+    def converter(self) -> SchemaConverter:
+        return self._conv
 
     def convert(
         self, schema: Any, pointer: str, *, drop_read_only: bool = True

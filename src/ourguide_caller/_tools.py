@@ -575,7 +575,7 @@ def _candidate(
 ) -> _Candidate:
     as_json = False
     if "schema" in param:
-        schema = session.convert(param["schema"], join_pointer(pointer, "schema"))
+        schema = _converted(param["schema"], join_pointer(pointer, "schema"), session)
     elif isinstance(param.get("content"), Mapping) and param["content"]:
         media, media_object = next(iter(param["content"].items()))
         as_json = "json" in str(media)
@@ -600,6 +600,33 @@ def _candidate(
         allow_reserved=bool(param.get("allowReserved")),
         as_json=as_json,
     )
+
+
+def _converted(raw: Any, pointer: str, session: SchemaSession) -> Any:
+    """A parameter schema, converted once per `$ref` target when it is a bare
+    `$ref`: big specs repeat the same few (`account_id`, `zone_id`) on
+    hundreds of operations. Only a result that stands on its own is reused:
+    one referring to this tool's `$defs`, or that raised a note, is not."""
+    ref = raw.get("$ref") if isinstance(raw, dict) and len(raw) == 1 else None
+    if not isinstance(ref, str):
+        return session.convert(raw, pointer)
+
+    cache = session.converter.shared
+    if ref in cache:
+        return cache[ref]
+    notes = len(session.notes)
+    schema = session.convert(raw, pointer)
+    if len(session.notes) == notes and not _refers(schema):
+        cache[ref] = schema
+    return schema
+
+
+def _refers(schema: Any) -> bool:
+    if isinstance(schema, dict):
+        return "$ref" in schema or any(_refers(v) for v in schema.values())
+    if isinstance(schema, list):
+        return any(_refers(v) for v in schema)
+    return False
 
 
 def _described(
