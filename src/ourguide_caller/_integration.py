@@ -16,7 +16,7 @@ from typing import Any, Literal
 from ._credentials import ApiKey, BasicAuth, BearerToken, Credential, JwtForward
 from ._errors import ConfigError, IdentityTokenError, SpecError, UnknownToolError
 from ._filter import OperationFilter
-from ._loader import LoadedSpec, load_spec
+from ._loader import LoadedSpec, collector_paused, load_spec
 from ._redaction import Redactor, mask_query_credentials
 from ._refs import RefResolver
 from ._retry import RetryPolicy
@@ -120,7 +120,11 @@ class Integration:
             self._secrets += (verification_secret,)
         self.redact = Redactor(self._secrets)
 
-        self.tools, self.report = self._build(auth_list, explicit)
+        # Building allocates many small dicts and no cycles; the collector
+        # would rescan the whole document again and again (a fifth of the
+        # build on Cloudflare's spec).
+        with collector_paused():
+            self.tools, self.report = self._build(auth_list, explicit)
         self._by_name = {tool.name: tool for tool in self.tools}
         mask_query_credentials(
             b.name

@@ -47,6 +47,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_NODES",
     "LoadedSpec",
+    "collector_paused",
     "load_spec",
     "parse_text",
 ]
@@ -124,7 +125,7 @@ def load_spec(
         max_bytes=max_bytes,
         root_dir=os.fspath(root_dir) if root_dir is not None else None,
     )
-    with _collector_paused():
+    with collector_paused():
         spec = loader.load(source, location=location)
 
     elapsed_ms = (time.perf_counter() - started) * 1000
@@ -148,7 +149,7 @@ def parse_text(text: str | bytes, *, source: str) -> Any:
     strings; alias bombs, nesting deeper than `MAX_DEPTH` and malformed text raise
     `SpecError` naming `source` and, where known, the line or JSON pointer.
     """
-    with _collector_paused():
+    with collector_paused():
         data, is_yaml = _parse(text, source=source, kind=_sniff_kind(text))
         scan = _walk(data, source=source, normalize=is_yaml, track_ids=False)
         if scan.shared:
@@ -157,8 +158,9 @@ def parse_text(text: str | bytes, *, source: str) -> Any:
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a document is built.
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a document (or the tools made
+    from it) is built.
 
     Parsing allocates hundreds of thousands of containers and no garbage cycles;
     each allocation burst triggers collections that rescan everything alive.
