@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from _specs import BASE, spec
 
 from ourguide_caller import (
     ApiKey,
@@ -24,18 +25,6 @@ from ourguide_caller import (
 from ourguide_caller._naming import base_name
 from ourguide_caller._retry import parse_retry_after
 from ourguide_caller._servers import check_base_url
-
-BASE = "https://api.example.test"
-
-
-def spec(paths: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {
-        "openapi": "3.0.3",
-        "info": {"title": "t", "version": "1"},
-        "servers": [{"url": BASE}],
-        "paths": paths,
-        **extra,
-    }
 
 
 def get(operation_id: str, **fields: Any) -> dict[str, Any]:

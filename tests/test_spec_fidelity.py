@@ -7,20 +7,9 @@ import base64
 from typing import Any
 
 import httpx
+from _specs import spec
 
 from ourguide_caller import ApiKey, Integration, Runtime
-
-BASE = "https://api.example.test"
-
-
-def spec(paths: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {
-        "openapi": "3.0.3",
-        "info": {"title": "t", "version": "1"},
-        "servers": [{"url": BASE}],
-        "paths": paths,
-        **extra,
-    }
 
 
 def post(operation_id: str, content: dict[str, Any], **fields: Any) -> dict[str, Any]:

@@ -136,9 +136,6 @@ class Integration:
         )
         self._anonymous = [t for t in self.tools if t.security.anonymous is not None]
         self._signed_in = [t for t in self.tools if t.security.signed_in is not None]
-        self.origins = frozenset(
-            origin_of(t.base_url) for t in self.tools if t.base_url
-        )
         logger.info(
             "integration %r: %d tools from %s (%d skipped)",
             name,
