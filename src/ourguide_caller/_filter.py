@@ -45,12 +45,10 @@ class OperationFilter:
         """None when the operation is kept, else why it is left out."""
         method = method.upper()
         operation_id = operation.get("operationId")
-        raw_tags = operation.get("tags")
-        tags = {str(t) for t in raw_tags} if isinstance(raw_tags, list) else set()
 
         if self.operation_ids and operation_id not in self.operation_ids:
             return "its operationId is not among the included ones"
-        if self.tags and not tags & set(self.tags):
+        if self.tags and not self._tags(operation) & set(self.tags):
             return "none of its tags is included"
         if self.methods and method not in {m.upper() for m in self.methods}:
             return f"method {method} is not included"
@@ -59,13 +57,19 @@ class OperationFilter:
 
         if operation_id is not None and operation_id in self.exclude_operation_ids:
             return f"operationId {operation_id!r} is excluded"
-        excluded_tags = sorted(tags & set(self.exclude_tags))
-        if excluded_tags:
-            return f"tag {excluded_tags[0]!r} is excluded"
-        if method in {m.upper() for m in self.exclude_methods}:
+        if self.exclude_tags:
+            excluded_tags = sorted(self._tags(operation) & set(self.exclude_tags))
+            if excluded_tags:
+                return f"tag {excluded_tags[0]!r} is excluded"
+        if self.exclude_methods and method in {m.upper() for m in self.exclude_methods}:
             return f"method {method} is excluded"
-        if _matches_path(path, self.exclude_paths):
+        if self.exclude_paths and _matches_path(path, self.exclude_paths):
             return "its path matches an excluded pattern"
         if operation.get("deprecated") is True and not self.include_deprecated:
             return "it is deprecated (set include_deprecated to keep it)"
         return None
+
+    @staticmethod
+    def _tags(operation: Mapping[str, Any]) -> set[str]:
+        raw = operation.get("tags")
+        return {str(t) for t in raw} if isinstance(raw, list) else set()

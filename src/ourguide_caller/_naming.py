@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import lru_cache
 
 __all__ = ["MAX_NAME", "assign_tool_names", "clean_argument_name", "operation_hash"]
 
@@ -91,6 +92,8 @@ def assign_tool_names(
     return names
 
 
+# Big specs repeat the same few hundred parameter names thousands of times.
+@lru_cache(maxsize=4096)
 def clean_argument_name(name: str) -> str:
     """An argument name providers accept (`^[a-zA-Z0-9_.-]{1,64}$`)."""
     cleaned = _INVALID_ARG.sub("_", name).strip("_") or "value"

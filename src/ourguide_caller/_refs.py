@@ -52,7 +52,8 @@ class RefResolver:
     """Follows local `$ref`s in `document`, reporting problems against `source`.
 
     `broken_refs` maps a `$ref` string that could not be bundled to the reason,
-    so the error names the missing file rather than just the string.
+    so the error names the missing file rather than just the string. The
+    document is what the loader produced: plain dicts and lists, never modified.
     """
 
     def __init__(
@@ -68,6 +69,10 @@ class RefResolver:
         self.broken_refs = dict(broken_refs or {})
         # `$id`/`$anchor` names (OpenAPI 3.1) mapped to the pointer they stand for.
         self.anchors = dict(anchors or {})
+        # Where each local `$ref` string ends up: big documents repeat the same
+        # few thousand references tens of thousands of times. The document is
+        # never modified once loaded, so a resolved chain stays valid.
+        self._resolved: dict[str, tuple[Any, str]] = {}
 
     def lookup(self, pointer: str, *, referrer: str = "") -> Any:
         """The node at `pointer` in the document; a missing node is a `SpecError`
@@ -75,12 +80,12 @@ class RefResolver:
         node: Any = self.document
         walked = ""
         for token in split_pointer(pointer):
-            if isinstance(node, Mapping) and token not in node and "$ref" in node:
+            if isinstance(node, dict) and token not in node and "$ref" in node:
                 # The pointer runs through a reference (`#/x/policies/a` where
                 # `x` is a `$ref`); follow it, so a broken one names its file.
                 node, _ = self.deref(node, walked)
             walked = join_pointer(walked, token)
-            if isinstance(node, Mapping) and token in node:
+            if isinstance(node, dict) and token in node:
                 node = node[token]
             elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
                 node = node[int(token)]
@@ -130,13 +135,25 @@ class RefResolver:
         A node without `$ref` is returned as it is. Loops of references that
         only point at each other are a `SpecError`.
         """
+        if not isinstance(node, dict) or "$ref" not in node:
+            return node, pointer
+        ref = node["$ref"]
+        found = self._resolved.get(ref) if isinstance(ref, str) else None
+        if found is None:
+            found = self._follow(node, pointer)
+            if isinstance(ref, str):
+                self._resolved[ref] = found
+        return found
+
+    def _follow(self, node: Any, pointer: str) -> tuple[Any, str]:
         seen: list[str] = []
-        while isinstance(node, Mapping) and "$ref" in node:
+        while isinstance(node, dict) and "$ref" in node:
             ref = node["$ref"]
+            referrer = pointer + "/$ref"
             if isinstance(ref, str) and ref.startswith("#/") and "%" not in ref:
                 target = ref[1:]  # the common case, without building messages
             else:
-                target = self.ref_pointer(ref, at=join_pointer(pointer, "$ref"))
+                target = self.ref_pointer(ref, at=referrer)
             if target in seen or len(seen) >= _MAX_REF_CHAIN:
                 raise SpecError(
                     "$ref chain loops without reaching a definition: "
@@ -146,6 +163,6 @@ class RefResolver:
                     pointer=pointer,
                 )
             seen.append(target)
-            node = self.lookup(target, referrer=join_pointer(pointer, "$ref"))
+            node = self.lookup(target, referrer=referrer)
             pointer = target
         return node, pointer

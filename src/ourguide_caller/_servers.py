@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -43,6 +44,7 @@ _PLACEHOLDER = re.compile(
 )
 
 
+@lru_cache(maxsize=256)  # every tool of an integration asks for the same few
 def origin_of(url: str) -> tuple[str, str, int | None]:
     """(scheme, host, port) with the default port made explicit."""
     parts = urlsplit(url)

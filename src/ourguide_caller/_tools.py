@@ -295,6 +295,32 @@ class _Draft:
 BaseUrlFor = Callable[[Mapping[str, Any], Mapping[str, Any], str], str]
 
 
+@dataclass
+class _Context:
+    """What every operation of one build reads, and what they share."""
+
+    document: Mapping[str, Any]
+    resolver: RefResolver
+    converter: SchemaConverter
+    # (location, lower-case name) of parameters the runtime fills itself.
+    hidden: set[tuple[str, str]]
+    declares_security: bool
+    # Equal arguments are one object: specs repeat `account_id` on hundreds
+    # of operations, and a frozen dataclass is slow to build.
+    arguments: dict[tuple[Any, ...], Argument] = field(default_factory=dict)
+    _requirements: tuple[tuple[str, ...], ...] | None = None
+
+    def document_requirements(self) -> tuple[tuple[str, ...], ...]:
+        """The document-wide `security`, parsed once."""
+        if self._requirements is None:
+            self._requirements = parse_requirements(
+                self.document["security"],
+                source=self.resolver.source,
+                pointer="/security",
+            )
+        return self._requirements
+
+
 def build_tools(
     document: Mapping[str, Any],
     *,
@@ -325,17 +351,23 @@ def build_tools(
     hidden |= {(b.location, b.name.lower()) for b in fallback}
     selection = selection or OperationFilter()
     declares_security = "security" in document or any(
-        isinstance(item, Mapping)
+        isinstance(item, dict)
         and any(
-            isinstance(item.get(m), Mapping) and "security" in item[m] for m in METHODS
+            isinstance(item.get(m), dict) and "security" in item[m] for m in METHODS
         )
         for item in paths.values()
     )
-    converter = SchemaConverter(resolver, dialect=dialect)
+    context = _Context(
+        document,
+        resolver,
+        SchemaConverter(resolver, dialect=dialect),
+        hidden,
+        declares_security,
+    )
 
     drafts: list[_Draft] = []
     for path, item, method, operation, pointer in _operations(paths, resolver, report):
-        if isinstance(operation, Mapping):
+        if isinstance(operation, dict):
             reason = selection.reason_to_leave_out(method, path, operation)
             if reason is not None:
                 report.operations.append(
@@ -344,18 +376,7 @@ def build_tools(
                 continue
 
         try:
-            draft = _draft_operation(
-                operation,
-                item,
-                path,
-                method,
-                pointer,
-                document=document,
-                resolver=resolver,
-                converter=converter,
-                hidden=hidden,
-                declares_security=declares_security,
-            )
+            draft = _draft_operation(operation, item, path, method, pointer, context)
         except SpecError as exc:
             logger.warning("skipping %s %s: %s", method.upper(), path, exc)
             report.operations.append(
@@ -375,8 +396,15 @@ def build_tools(
         )
 
     names = assign_tool_names([(d.operation_id, d.method, d.path) for d in drafts])
+    # Most tools of a document share a few security requirements.
+    security: dict[Any, ToolSecurity] = {}
+    for draft in drafts:
+        if draft.requirements not in security:
+            security[draft.requirements] = tool_security(
+                draft.requirements, bindings, fallback
+            )
     tools = [
-        _finish(draft, name, integration, bindings, fallback, base_url_for)
+        _finish(draft, name, integration, security[draft.requirements], base_url_for)
         for name, draft in zip(names, drafts, strict=True)
     ]
     report.operations.extend(map(_reported, drafts, names))
@@ -397,7 +425,7 @@ def _operations(
                 OperationReport("*", str(path), item_pointer, skipped=exc.reason)
             )
             continue
-        if not isinstance(item, Mapping):
+        if not isinstance(item, dict):
             raise SpecError(
                 "a path item must be an object.",
                 source=resolver.source,
@@ -430,26 +458,24 @@ def _draft_operation(
     path: str,
     method: str,
     pointer: str,
-    *,
-    document: Mapping[str, Any],
-    resolver: RefResolver,
-    converter: SchemaConverter,
-    hidden: set[tuple[str, str]],
-    declares_security: bool,
+    context: _Context,
 ) -> _Draft:
+    resolver = context.resolver
     source = resolver.source
-    if not isinstance(operation, Mapping):
+    if not isinstance(operation, dict):
         raise SpecError(
             "an operation must be an object.", source=source, pointer=pointer
         )
 
-    session = converter.session()
+    session = context.converter.session()
     notes: list[str] = []
-    candidates = _parameters(item, operation, pointer, resolver, session, hidden, notes)
+    candidates = _parameters(
+        item, operation, pointer, resolver, session, context.hidden, notes
+    )
     _check_path_template(path, candidates, notes)
     body, body_candidates = _request_body(operation, pointer, resolver, session, notes)
     arguments, properties, required, renamed = _settle_names(
-        candidates + body_candidates, body
+        candidates + body_candidates, body, context.arguments
     )
     if body is not None and not body.flattened:
         body = Body(body.media_type, False, arguments[-1].name, body.required, {})
@@ -471,11 +497,9 @@ def _draft_operation(
             source=source,
             pointer=join_pointer(pointer, "security"),
         )
-    elif "security" in document:
-        requirements = parse_requirements(
-            document["security"], source=source, pointer="/security"
-        )
-    elif declares_security:
+    elif "security" in context.document:
+        requirements = context.document_requirements()
+    elif context.declares_security:
         requirements = ()
 
     operation_id = operation.get("operationId")
@@ -529,9 +553,9 @@ def _parameters(
                 pointer=join_pointer(owner_pointer, "parameters"),
             )
         for index, entry in enumerate(raw):
-            at = join_pointer(owner_pointer, "parameters", index)
+            at = f"{owner_pointer}/parameters/{index}"
             param, param_pointer = resolver.deref(entry, at)
-            if not isinstance(param, Mapping) or not isinstance(param.get("name"), str):
+            if not isinstance(param, dict) or not isinstance(param.get("name"), str):
                 raise SpecError(
                     "a parameter must be an object with a string `name`.",
                     source=source,
@@ -576,12 +600,10 @@ def _candidate(
     as_json = False
     if "schema" in param:
         schema = _converted(param["schema"], join_pointer(pointer, "schema"), session)
-    elif isinstance(param.get("content"), Mapping) and param["content"]:
+    elif isinstance(param.get("content"), dict) and param["content"]:
         media, media_object = next(iter(param["content"].items()))
         as_json = "json" in str(media)
-        raw = (
-            media_object.get("schema", {}) if isinstance(media_object, Mapping) else {}
-        )
+        raw = media_object.get("schema", {}) if isinstance(media_object, dict) else {}
         schema = session.convert(raw, join_pointer(pointer, "content", media, "schema"))
     else:
         schema = {"type": "string"}
@@ -698,18 +720,18 @@ def _request_body(
         return None, []
     at = join_pointer(pointer, "requestBody")
     body, body_pointer = resolver.deref(operation["requestBody"], at)
-    if not isinstance(body, Mapping):
+    if not isinstance(body, dict):
         raise SpecError(
             "requestBody must be an object.", source=resolver.source, pointer=at
         )
     content = body.get("content")
-    if not isinstance(content, Mapping) or not content:
+    if not isinstance(content, dict) or not content:
         notes.append("requestBody declares no content; no body is sent")
         return None, []
 
     declared = _pick_media_type(content)
     media = content[declared]
-    raw = media.get("schema", {}) if isinstance(media, Mapping) else {}
+    raw = media.get("schema", {}) if isinstance(media, dict) else {}
     schema = session.convert(
         raw, join_pointer(body_pointer, "content", declared, "schema")
     )
@@ -747,10 +769,10 @@ def _request_body(
 
 
 def _field_encoding(media: Any) -> dict[str, tuple[str, bool]]:
-    raw = media.get("encoding") if isinstance(media, Mapping) else None
+    raw = media.get("encoding") if isinstance(media, dict) else None
     encoding = {}
     for name, entry in (raw or {}).items():
-        if isinstance(entry, Mapping):
+        if isinstance(entry, dict):
             style = str(entry.get("style") or "form")
             explode = entry.get("explode")
             encoding[str(name)] = (
@@ -801,7 +823,9 @@ def _is_plain_object(schema: Any) -> bool:
 
 
 def _settle_names(
-    candidates: list[_Candidate], body: Body | None
+    candidates: list[_Candidate],
+    body: Body | None,
+    interned: dict[tuple[Any, ...], Argument],
 ) -> tuple[list[Argument], dict[str, Any], list[str], list[tuple[str, str]]]:
     """Give every candidate a unique, provider-safe argument name."""
     by_name: dict[str, list[_Candidate]] = {}
@@ -830,18 +854,20 @@ def _settle_names(
                 taken.add(name)
             if name != candidate.wire_name:
                 renamed.append((f"{candidate.location} {candidate.wire_name!r}", name))
-            arguments.append(
-                Argument(
-                    name,
-                    candidate.location,
-                    candidate.wire_name,
-                    candidate.required,
-                    candidate.style,
-                    candidate.explode,
-                    candidate.allow_reserved,
-                    candidate.as_json,
-                )
+            fields = (
+                name,
+                candidate.location,
+                candidate.wire_name,
+                candidate.required,
+                candidate.style,
+                candidate.explode,
+                candidate.allow_reserved,
+                candidate.as_json,
             )
+            argument = interned.get(fields)
+            if argument is None:
+                argument = interned[fields] = Argument(*fields)
+            arguments.append(argument)
             properties[name] = candidate.schema
             if candidate.required:
                 required.append(name)
@@ -858,8 +884,7 @@ def _finish(
     draft: _Draft,
     name: str,
     integration: str,
-    bindings: Mapping[str, Binding],
-    fallback: tuple[Binding, ...],
+    security: ToolSecurity,
     base_url_for: BaseUrlFor,
 ) -> Tool:
     base_url, error = None, None
@@ -877,7 +902,7 @@ def _finish(
         method=draft.method,
         path=draft.path,
         input_schema=draft.input_schema,
-        security=tool_security(draft.requirements, bindings, fallback),
+        security=security,
         integration=integration,
         operation_id=draft.operation_id,
         tags=tuple(str(t) for t in tags) if isinstance(tags, Sequence) else (),
