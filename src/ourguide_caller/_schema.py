@@ -327,6 +327,24 @@ class SchemaSession:
 
         return self._attach_defs(root, bodies)
 
+    def mark(self) -> tuple[int, int, int, int]:
+        """A position in the session, for `self_contained_since`."""
+        return (self._count, len(self._note_log), len(self._def_log), self._cuts)
+
+    def self_contained_since(self, mark: tuple[int, int, int, int]) -> int | None:
+        """The schema nodes emitted since `mark` when what was converted since
+        then stands on its own (no note, no `$defs` entry, no cut), so a
+        caller may reuse it in another session through `reuse`; else None."""
+        count, notes, defs, cuts = mark
+        if (len(self._note_log), len(self._def_log), self._cuts) != (notes, defs, cuts):
+            return None
+        return self._count - count
+
+    def reuse(self, nodes: int) -> None:
+        """Account for a self-contained result reused from another session,
+        as if it had been converted here: it counts toward the inline budget."""
+        self._count += nodes
+
     # -- notes ------------------------------------------------------------
 
     def _note(self, key: tuple[Any, ...], message: str) -> None:
@@ -665,6 +683,9 @@ class SchemaSession:
     def _kw_type(
         self, out: dict[str, Any], key: str, value: Any, ptr: str, depth: int, lit: int
     ) -> None:
+        if type(value) is str and value in _TYPES:
+            out["type"] = value  # the common case, checked at once
+            return
         if isinstance(value, str):
             names: list[Any] = [value]
         elif isinstance(value, list) and value:

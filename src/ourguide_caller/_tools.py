@@ -18,10 +18,12 @@ Every renaming is listed in the build report.
 from __future__ import annotations
 
 import logging
+import marshal
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from ._errors import ConfigError, SpecError
 from ._filter import OperationFilter
@@ -47,6 +49,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _READ_ONLY = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -586,8 +589,25 @@ def _parameters(
                 f"{where} parameter {name!r} carries a credential; the runtime fills it"
             )
             continue
-        candidates.append(_candidate(param, param_pointer, where, name, session))
+        candidates.append(_parameter_candidate(param, param_pointer, where, session))
     return candidates
+
+
+def _parameter_candidate(
+    param: dict[str, Any], pointer: str, where: str, session: SchemaSession
+) -> _Candidate:
+    """`_candidate`, reused for every parameter written the same way: generated
+    specs repeat identical parameters (`format`, `dateRange`) on hundreds of
+    operations. The key is the parameter's content serialised by `marshal`,
+    which is decodable, so two parameters that differ never share a key, and
+    costs a fraction of converting (values it cannot serialise, such as a
+    YAML date, just go without reuse)."""
+    make = partial(_candidate, param, pointer, where, param["name"], session)
+    try:
+        key = marshal.dumps(param)
+    except ValueError:
+        return make()
+    return _reused(session, ("parameter", key), make)
 
 
 def _candidate(
@@ -627,28 +647,31 @@ def _candidate(
 def _converted(raw: Any, pointer: str, session: SchemaSession) -> Any:
     """A parameter schema, converted once per `$ref` target when it is a bare
     `$ref`: big specs repeat the same few (`account_id`, `zone_id`) on
-    hundreds of operations. Only a result that stands on its own is reused:
-    one referring to this tool's `$defs`, or that raised a note, is not."""
+    hundreds of operations."""
     ref = raw.get("$ref") if isinstance(raw, dict) and len(raw) == 1 else None
     if not isinstance(ref, str):
         return session.convert(raw, pointer)
+    return _reused(session, ("schema", ref), lambda: session.convert(raw, pointer))
 
+
+def _reused(session: SchemaSession, key: Any, make: Callable[[], T]) -> T:
+    """`make()`, or what it gave for `key` earlier in another tool of this
+    document. Only a result that stands on its own is kept (no note, nothing
+    in this tool's `$defs`), so reusing it gives exactly what making it again
+    would; its size still counts toward this tool's inline budget."""
     cache = session.converter.shared
-    if ref in cache:
-        return cache[ref]
-    notes = len(session.notes)
-    schema = session.convert(raw, pointer)
-    if len(session.notes) == notes and not _refers(schema):
-        cache[ref] = schema
-    return schema
+    found = cache.get(key)
+    if found is not None:
+        result, nodes = found
+        session.reuse(nodes)
+        return result
 
-
-def _refers(schema: Any) -> bool:
-    if isinstance(schema, dict):
-        return "$ref" in schema or any(_refers(v) for v in schema.values())
-    if isinstance(schema, list):
-        return any(_refers(v) for v in schema)
-    return False
+    mark = session.mark()
+    result = make()
+    nodes = session.self_contained_since(mark)
+    if nodes is not None:
+        cache[key] = (result, nodes)
+    return result
 
 
 def _described(
@@ -842,7 +865,8 @@ def _settle_names(
     # (a query parameter may itself be called `id__path`).
     taken = set(by_name)
     for plain, group in by_name.items():
-        group.sort(key=lambda c: _PRIORITY[c.location])
+        if len(group) > 1:
+            group.sort(key=_priority)
         for rank, candidate in enumerate(group):
             name = plain
             if rank > 0:
@@ -878,6 +902,10 @@ def _settle_names(
         whole = [a for a in arguments if a.location == "body"]
         arguments = [a for a in arguments if a.location != "body"] + whole
     return arguments, properties, required, renamed
+
+
+def _priority(candidate: _Candidate) -> int:
+    return _PRIORITY[candidate.location]
 
 
 def _finish(
