@@ -753,11 +753,25 @@ def _request_body(
         return None, []
 
     declared = _pick_media_type(content)
-    media = content[declared]
+    make = partial(_body_arguments, body, declared, body_pointer, session)
+    # Generated specs repeat the same body on many operations: reuse it as
+    # parameters are (see `_parameter_candidate`).
+    try:
+        key = marshal.dumps(body)
+    except ValueError:
+        found = make()
+    else:
+        found = _reused(session, ("body", declared, key), make)
+    return found[0], list(found[1])
+
+
+def _body_arguments(
+    body: dict[str, Any], declared: str, pointer: str, session: SchemaSession
+) -> tuple[Body, tuple[_Candidate, ...]]:
+    """The body's media type `declared`, as a `Body` and its arguments."""
+    media = body["content"][declared]
     raw = media.get("schema", {}) if isinstance(media, dict) else {}
-    schema = session.convert(
-        raw, join_pointer(body_pointer, "content", declared, "schema")
-    )
+    schema = session.convert(raw, join_pointer(pointer, "content", declared, "schema"))
     # `*/*` or `application/*`: the API takes anything, so it gets JSON.
     media_type = "application/json" if "*" in _essence(declared) else declared
     essence = _essence(media_type)
@@ -769,7 +783,7 @@ def _request_body(
         assert isinstance(schema, dict)
         needed = set(schema.get("required") or []) if required else set()
         multipart = essence.startswith("multipart/")
-        candidates = [
+        candidates = tuple(
             _Candidate(
                 "body",
                 str(name),
@@ -777,7 +791,7 @@ def _request_body(
                 str(name) in needed,
             )
             for name, prop in (schema.get("properties") or {}).items()
-        ]
+        )
         encoding = _field_encoding(media)
         return Body(media_type, True, None, required, encoding), candidates
 
@@ -786,9 +800,9 @@ def _request_body(
     whole = _described(
         schema, body.get("description") or f"The request body ({media_type}).", None
     )
-    return Body(media_type, False, None, required), [
-        _Candidate("body", "body", whole, required)
-    ]
+    return Body(media_type, False, None, required), (
+        _Candidate("body", "body", whole, required),
+    )
 
 
 def _field_encoding(media: Any) -> dict[str, tuple[str, bool]]:
