@@ -213,6 +213,18 @@ def test_malformed_json_names_line_and_column() -> None:
     assert info.value.source == "<text>"
 
 
+def test_yaml_integers_are_decimal_as_in_yaml_1_2() -> None:
+    data = parse_text("a: 010\nb: -07\nc: 0x10\nd: !!int 0x10\n", source="x")
+
+    assert data == {"a": 10, "b": -7, "c": "0x10", "d": 16}
+
+
+@pytest.mark.parametrize("value", ["!!int zz", "!!float zz", "!!timestamp 2020-99-99"])
+def test_yaml_value_that_does_not_fit_its_tag_is_a_spec_error(value: str) -> None:
+    with pytest.raises(SpecError, match="tag"):
+        parse_text(f"a: {value}\n", source="x")
+
+
 def test_malformed_yaml_names_line_and_column(tmp_path: Path) -> None:
     path = write(tmp_path, "bad.yaml", "openapi: 3.0.0\npaths: [1, 2\ninfo: {}\n")
 
@@ -623,6 +635,38 @@ def test_url_source_http_error_is_a_config_error() -> None:
             load_spec(url)
 
 
+def test_url_source_follows_a_few_redirects_and_never_to_plain_http() -> None:
+    base = "https://api.example.com"
+    with respx.mock() as router:
+        router.get(f"{base}/old.json").mock(
+            return_value=httpx.Response(301, headers={"Location": "/new.json"})
+        )
+        router.get(f"{base}/new.json").mock(
+            return_value=httpx.Response(200, json=MINIMAL)
+        )
+        assert load_spec(f"{base}/old.json").document == MINIMAL
+
+        router.get(f"{base}/loop").mock(
+            return_value=httpx.Response(302, headers={"Location": "/loop"})
+        )
+        with pytest.raises(ConfigError, match="redirected more than 5 times"):
+            load_spec(f"{base}/loop")
+
+        router.get(f"{base}/down").mock(
+            return_value=httpx.Response(
+                307, headers={"Location": "http://api.example.com/x.json"}
+            )
+        )
+        with pytest.raises(ConfigError, match="downgrade"):
+            load_spec(f"{base}/down")
+
+        router.get(f"{base}/file").mock(
+            return_value=httpx.Response(302, headers={"Location": "file:///etc/x"})
+        )
+        with pytest.raises(ConfigError, match="not an http"):
+            load_spec(f"{base}/file")
+
+
 # ------------------------------------------------------------------ 3.1 anchors
 
 
@@ -658,6 +702,102 @@ components:
     assert spec.anchors["#plain"] == "/components/schemas/Plain"
     assert spec.broken_refs == {}
     assert resolve_all(spec) == 4
+
+
+ID_SCOPED = """\
+openapi: 3.1.0
+info: {title: t, version: "1"}
+paths: {}
+components:
+  schemas:
+    Pet:
+      $id: https://example.com/schemas/pet
+      type: object
+      properties:
+        owner: {$ref: owner}
+        tag: {$ref: "tag#/properties/name"}
+        local: {$ref: "#/components/schemas/Tag"}
+    Owner: {$id: https://example.com/schemas/owner, type: string}
+    Tag:
+      $id: https://example.com/schemas/tag
+      type: object
+      properties: {name: {type: string, maxLength: 5}}
+"""
+
+
+def test_relative_refs_resolve_against_the_enclosing_id() -> None:
+    spec = load_spec(ID_SCOPED)
+
+    properties = spec.document["components"]["schemas"]["Pet"]["properties"]
+    assert properties["owner"]["$ref"] == "https://example.com/schemas/owner"
+    assert properties["tag"]["$ref"] == (
+        "https://example.com/schemas/tag#/properties/name"
+    )
+    assert properties["local"]["$ref"] == "#/components/schemas/Tag"
+    assert spec.broken_refs == {}
+    resolver = RefResolver(spec.document, source="t", anchors=spec.anchors)
+    assert resolver.deref(properties["tag"], "/x")[0] == {
+        "type": "string",
+        "maxLength": 5,
+    }
+
+
+def test_id_scoped_refs_leave_a_callers_mapping_untouched() -> None:
+    document = yaml.safe_load(ID_SCOPED)
+    before = json.dumps(document, sort_keys=True)
+
+    spec = load_spec(document)
+
+    assert json.dumps(document, sort_keys=True) == before
+    pet = spec.document["components"]["schemas"]["Pet"]
+    assert pet["properties"]["owner"]["$ref"] == "https://example.com/schemas/owner"
+
+
+def test_an_id_declared_in_another_file_is_found(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        "root.yaml",
+        """\
+openapi: 3.1.0
+info: {title: t, version: "1"}
+paths:
+  /pets:
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: "https://example.com/schemas/pet"}
+      responses: {"200": {description: ok}}
+    get:
+      parameters:
+        - {name: q, in: query, schema: {$ref: "./schemas.yaml#/Owner"}}
+        - {name: r, in: query, schema: {$ref: "https://example.com/nothere"}}
+      responses: {"200": {description: ok}}
+""",
+    )
+    write(
+        tmp_path,
+        "schemas.yaml",
+        """\
+Owner: {$id: https://example.com/schemas/owner, type: string}
+Pet:
+  $id: https://example.com/schemas/pet
+  type: object
+  properties: {owner: {$ref: owner}}
+""",
+    )
+
+    spec = load_spec(root)
+
+    mounted = f"/{BUNDLE_KEY}/schemas.yaml"
+    assert spec.anchors["https://example.com/schemas/pet"] == mounted + "/Pet"
+    assert list(spec.broken_refs) == ["https://example.com/nothere"]
+    reason = spec.broken_refs["https://example.com/nothere"]
+    assert "no `$id` in the document names" in reason
+    assert "root.yaml#/paths/~1pets/get/parameters/1/schema" in reason
+    pet = spec.document[BUNDLE_KEY]["schemas.yaml"]["Pet"]
+    resolver = RefResolver(spec.document, source="t", anchors=spec.anchors)
+    assert resolver.deref(pet["properties"]["owner"], "/x")[0]["type"] == "string"
 
 
 def test_unquoted_yaml_ref_is_dropped_with_a_warning() -> None:

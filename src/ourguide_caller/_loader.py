@@ -65,6 +65,9 @@ MAX_DEPTH = 300
 # which a document is refused. The largest spec in our corpus has under 0.5 million.
 MAX_NODES = 5_000_000
 
+# Redirects followed when fetching a remote spec or `$ref`.
+_MAX_REDIRECTS = 5
+
 _SUPPORTED = "Swagger 2.0, OpenAPI 3.0.x and OpenAPI 3.1.x"
 _OPENAPI_VERSION = re.compile(r"3\.[01](\.\d+)?(-[0-9A-Za-z.-]+)?")
 
@@ -269,6 +272,8 @@ def _yaml12_resolvers() -> None:
     _DuplicateNoticingLoader.add_implicit_resolver(
         int_tag, re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")
     )
+    # ...and reads those digits as decimal: YAML 1.1 took `010` for octal 8.
+    _DuplicateNoticingLoader.add_constructor(int_tag, _construct_yaml12_int)
     _DuplicateNoticingLoader.add_implicit_resolver(
         float_tag,
         re.compile(
@@ -277,6 +282,21 @@ def _yaml12_resolvers() -> None:
         ),
         list("-+.0123456789"),
     )
+
+
+def _construct_yaml12_int(loader: yaml.CSafeLoader, node: yaml.ScalarNode) -> Any:
+    text = loader.construct_scalar(node)
+    if re.fullmatch(r"[-+]?[0-9]+", text):
+        return int(text, 10)
+    try:
+        return loader.construct_yaml_int(node)  # an explicit `!!int 0x1F`
+    except ValueError:
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"{text!r} is tagged !!int but is not an integer",
+            node.start_mark,
+        ) from None
 
 
 _yaml12_resolvers()
@@ -337,6 +357,14 @@ def _parse_yaml(
     except yaml.YAMLError as exc:
         raise SpecError(
             f"invalid YAML: {exc}. Fix the file's syntax.", source=source
+        ) from None
+    except (ValueError, TypeError) as exc:
+        # An explicit tag whose value does not fit it (`!!float abc`, a bad
+        # `!!binary`): PyYAML's constructors raise these plainly.
+        raise SpecError(
+            f"invalid YAML: a tagged value cannot be read as its tag says ({exc}). "
+            "Remove the tag or fix the value.",
+            source=source,
         ) from None
 
 
@@ -718,8 +746,9 @@ def _deepest_path(root: Any, height: dict[int, int]) -> str:
 
 def _needs_plain_copy(root: Any, *, remote_refs: bool) -> bool:
     """True when a caller's mapping holds something we would have to rewrite:
-    values JSON cannot hold, an empty `$ref`, or (when `remote_refs` are to be
-    fetched) an http(s) `$ref` to bundle.
+    values JSON cannot hold, an empty `$ref`, a `$id` (relative refs within it
+    are rewritten as absolute ones), or (when `remote_refs` are to be fetched)
+    an http(s) `$ref` to bundle.
 
     Visits each container once, so it is safe on shared or cyclic data.
     """
@@ -733,6 +762,8 @@ def _needs_plain_copy(root: Any, *, remote_refs: bool) -> bool:
         if type(node) is dict:
             if any(type(k) is not str for k in node) or node.get("$ref", "") is None:
                 return True
+            if "$id" in node:
+                return True  # refs inside it may be resolved against it
             if remote_refs and _is_remote(node.get("$ref")):
                 return True
             values: Any = node.values()
@@ -902,6 +933,8 @@ class _Loader:
         self.path_cache: dict[tuple[str, str], str] = {}
         self.folder_cache: dict[str, str] = {}
         self.deferred: list[tuple[_File, str, str, _File]] = []
+        # Absolute refs that may name a `$id` of a file not read yet (3.1).
+        self.unsettled: list[tuple[_File, dict[str, Any], str]] = []
         self.track_ids = False
 
     # ---- entry points
@@ -998,8 +1031,10 @@ class _Loader:
                 root.data, sort_keys=True, separators=(",", ":"), ensure_ascii=False
             )
             self.hasher.update(canonical.encode("utf-8"))
-        while self.queue:
-            self._bundle(self.queue.popleft())
+        while self.queue or self.unsettled:
+            while self.queue:
+                self._bundle(self.queue.popleft())
+            self._settle_unsettled()  # may fetch, and so queue, more files
         self._resolve_deferred_anchors()
 
         document: dict[str, Any] = root.data
@@ -1053,10 +1088,12 @@ class _Loader:
         pending = [
             _Pending(node, None, f"{_WHERE}: {text}") for node, text in scan.notes
         ]
+        scopes: dict[int, str] = {}
         if scan.id_nodes:
             self._record_anchors(file, scan.id_nodes, pending)
+            scopes = _ref_scopes(file.data, scan.refs, scan.id_nodes)
         for node in scan.refs:
-            self._rewrite_ref(file, node, pending)
+            self._rewrite_ref(file, node, pending, scopes.get(id(node), ""))
         self._report(file, pending)
 
     def _report(self, file: _File, pending: list[_Pending]) -> None:
@@ -1074,8 +1111,13 @@ class _Loader:
     # ---- $ref rewriting
 
     def _rewrite_ref(
-        self, file: _File, node: dict[str, Any], pending: list[_Pending]
+        self, file: _File, node: dict[str, Any], pending: list[_Pending], scope: str
     ) -> None:
+        """Make `node`'s `$ref` local, or record why it cannot be.
+
+        `scope` is the `$id` in force where the ref sits (3.1), which a
+        relative ref is resolved against before anything else.
+        """
         ref = node["$ref"]
         if ref is None:
             # `$ref: #/x` unquoted: YAML reads everything after `#` as a comment.
@@ -1093,12 +1135,25 @@ class _Loader:
             if file.key is not None and (ref == "#" or ref.startswith("#/")):
                 node["$ref"] = _mounted(file.key, ref[1:])
             return
+        if scope:
+            ref = urljoin(scope, ref)
+            node["$ref"] = ref  # the caller's data was copied: it holds a `$id`
         if ref in self.anchors:
             return
 
         base, _, fragment = ref.partition("#")
         if self._anchor_with_fragment(ref, base, fragment):
             return
+        if self.track_ids and _is_remote(base):
+            # It may name the `$id` of a file that is read later; decide then.
+            self.unsettled.append((file, node, ref))
+            return
+        self._follow_file_ref(file, node, ref, pending)
+
+    def _follow_file_ref(
+        self, file: _File, node: dict[str, Any], ref: str, pending: list[_Pending]
+    ) -> None:
+        base, _, fragment = ref.partition("#")
         target, problem = self._target(file, ref, base)
         if target is None:
             pending.append(_Pending(node, ref, problem))
@@ -1110,6 +1165,20 @@ class _Loader:
             node["$ref"] = "#" + fragment
         else:
             node["$ref"] = _mounted(target.key, fragment)
+
+    def _settle_unsettled(self) -> None:
+        """Absolute refs held back until every file's `$id`s were recorded:
+        those that name one are kept, the others are fetched (if allowed)."""
+        by_file: dict[int, tuple[_File, list[_Pending]]] = {}
+        unsettled, self.unsettled = self.unsettled, []
+        for file, node, ref in unsettled:
+            base, _, fragment = ref.partition("#")
+            if ref in self.anchors or self._anchor_with_fragment(ref, base, fragment):
+                continue
+            pending = by_file.setdefault(id(file), (file, []))[1]
+            self._follow_file_ref(file, node, ref, pending)
+        for file, pending in by_file.values():
+            self._report(file, pending)
 
     def _anchor_with_fragment(self, ref: str, base: str, fragment: str) -> bool:
         """`X#/a/b` or `X#name` where X is a known `$id`: record, leave the ref."""
@@ -1196,9 +1265,11 @@ class _Loader:
                 "URL; only those are fetched"
             )
         if not self.allow_remote_refs:
+            unnamed = " that no `$id` in the document names" if self.track_ids else ""
             return None, (
-                f"$ref {ref!r} at {_WHERE} is a remote reference; remote references "
-                "are not fetched unless you pass allow_remote_refs=True to load_spec"
+                f"$ref {ref!r} at {_WHERE} is a remote reference{unnamed}; remote "
+                "references are not fetched unless you pass allow_remote_refs=True "
+                "to load_spec"
             )
         url = url.partition("#")[0]
         known = self.known.get(url)
@@ -1314,24 +1385,41 @@ class _Loader:
             )
 
     def _fetch(self, url: str) -> tuple[bytes, str]:
-        """GET `url`, counting bytes as they arrive; return body and parse kind."""
+        """GET `url`, counting bytes as they arrive; return body and parse kind.
+
+        Redirects are followed here, a few at most and never from https to
+        http, so that one deadline covers the whole chain.
+        """
+        deadline = time.monotonic() + self.remote_timeout
+        target = url
         try:
-            with (
-                httpx.Client(
-                    timeout=self.remote_timeout, follow_redirects=True
-                ) as client,
-                client.stream(
-                    "GET", url, headers={"Accept-Encoding": "identity"}
-                ) as response,
-            ):
-                if response.status_code >= 400:
+            with httpx.Client(timeout=self.remote_timeout) as client:
+                for _ in range(_MAX_REDIRECTS + 1):
+                    with client.stream(
+                        "GET", target, headers={"Accept-Encoding": "identity"}
+                    ) as response:
+                        if response.is_redirect:
+                            target = self._redirect_target(response, url, target)
+                            if time.monotonic() > deadline:
+                                raise ConfigError(
+                                    f"fetching the spec at {url} took longer than "
+                                    f"{self.remote_timeout:g} s. Download it and "
+                                    "load the file."
+                                )
+                            continue
+                        if response.status_code >= 400:
+                            raise ConfigError(
+                                f"fetching the spec at {url} answered HTTP "
+                                f"{response.status_code}. Check the URL and that "
+                                "it is reachable without credentials."
+                            )
+                        raw = self._read_body(response, url, deadline)
+                        break
+                else:
                     raise ConfigError(
-                        f"fetching the spec at {url} answered HTTP "
-                        f"{response.status_code}. Check the URL and that it is "
-                        "reachable without credentials."
+                        f"fetching the spec at {url} was redirected more than "
+                        f"{_MAX_REDIRECTS} times. Use the final URL."
                     )
-                deadline = time.monotonic() + self.remote_timeout
-                raw = self._read_body(response, url, deadline)
         except httpx.HTTPError as exc:
             raise ConfigError(
                 f"could not fetch the spec at {url}: {type(exc).__name__}: {exc}. "
@@ -1342,6 +1430,23 @@ class _Loader:
         self.files.append(url)
         content_type = response.headers.get("content-type", "")
         return raw, _kind_from_response(content_type, url, raw)
+
+    @staticmethod
+    def _redirect_target(response: httpx.Response, url: str, current: str) -> str:
+        location = response.headers.get("location", "")
+        target = urljoin(current, location)
+        scheme = urlsplit(target).scheme.lower()
+        if not location or scheme not in ("http", "https"):
+            raise ConfigError(
+                f"fetching the spec at {url} was redirected to {location!r}, which "
+                "is not an http(s) URL. Use the spec's real URL."
+            )
+        if urlsplit(current).scheme.lower() == "https" and scheme == "http":
+            raise ConfigError(
+                f"fetching the spec at {url} was redirected from https to plain "
+                f"http ({target}); refusing the downgrade. Use an https URL."
+            )
+        return target
 
     def _read_body(self, response: httpx.Response, url: str, deadline: float) -> bytes:
         """The decoded body, refused as soon as it passes `max_bytes`.
@@ -1420,6 +1525,34 @@ def _enclosing_id(data: Any, pointer: str) -> str:
         else:
             break
     return base
+
+
+def _ref_scopes(
+    data: Any, refs: list[dict[str, Any]], id_nodes: list[dict[str, Any]]
+) -> dict[int, str]:
+    """The `$id` in force at each relative, non-fragment `$ref` of `data`, by the
+    ref node's `id()`; refs outside every `$id` are left out."""
+    if not any(isinstance(n.get("$id"), str) and n["$id"] for n in id_nodes):
+        return {}
+    relative = [
+        node
+        for node in refs
+        if isinstance(ref := node["$ref"], str)
+        and not ref.startswith("#")
+        and not _is_remote(ref)
+    ]
+    if not relative:
+        return {}
+    pointers = _locate(data, {id(node) for node in relative})
+    scopes: dict[int, str] = {}
+    for node in relative:
+        base = _enclosing_id(data, pointers.get(id(node), ""))
+        own = node.get("$id")
+        if isinstance(own, str) and own:
+            base = urljoin(base, own.rstrip("#")) if base else own.rstrip("#")
+        if base:
+            scopes[id(node)] = base
+    return scopes
 
 
 def _is_remote(ref: Any) -> bool:
