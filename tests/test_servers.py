@@ -1,8 +1,11 @@
 """Base URLs: server variables, relative servers and joining."""
 
+import asyncio
+
+import httpx
 import pytest
 
-from ourguide_caller import ConfigError
+from ourguide_caller import ApiKey, ConfigError, Integration, Runtime
 from ourguide_caller._servers import (
     check_base_url,
     common_prefix,
@@ -95,3 +98,76 @@ def test_base_url_must_be_absolute_and_clean():
     ]:
         with pytest.raises(ConfigError):
             check_base_url(bad, setting="base_url")
+
+
+OKTA_LIKE = {
+    "url": "https://{yourOktaDomain}/api",
+    "variables": {"yourOktaDomain": {"default": "subdomain.okta.com"}},
+}
+
+
+def test_a_variable_standing_for_the_customers_host_must_be_set():
+    """`{yourOktaDomain}` left at its example default is refused, naming it."""
+    with pytest.raises(ConfigError, match="server_variables.yourOktaDomain") as info:
+        fill(OKTA_LIKE)
+
+    assert info.value.setting == "server_variables.yourOktaDomain"
+    assert "https://acme.okta.com/api" == fill(
+        OKTA_LIKE, {"yourOktaDomain": "acme.okta.com"}
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://drapp.yourOrgSubDomain.okta.com", "https://oag.domain.tld/x"],
+)
+def test_placeholder_hosts_written_out_are_refused(url):
+    with pytest.raises(ConfigError, match="placeholder host"):
+        fill({"url": url})
+
+
+@pytest.mark.parametrize(
+    "url", ["https://api.example.com", "http://localhost:8080", "https://your.io"]
+)
+def test_example_hosts_that_could_be_meant_are_kept(url):
+    assert url == fill({"url": url})
+
+
+def test_no_request_or_credential_goes_to_a_placeholder_server():
+    """With a key configured and no base_url, the call fails before sending."""
+    document = {
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "servers": [OKTA_LIKE],
+        "paths": {
+            "/users": {"get": {"operationId": "listUsers", "responses": {"200": {}}}}
+        },
+    }
+    sent: list[httpx.Request] = []
+    client = httpx.AsyncClient(
+        transport=httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(200))
+    )
+    integration = Integration(
+        document, auth=ApiKey(key="SSWS secret-1", header="Authorization")
+    )
+
+    async def main() -> None:
+        async with Runtime(integration, client=client) as runtime:
+            await runtime.call(runtime.session(), "listUsers", {})
+
+    with pytest.raises(ConfigError, match="yourOktaDomain"):
+        asyncio.run(main())
+    assert sent == []
+    assert any("yourOktaDomain" in w for w in integration.report.warnings)
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("wss://stream.example.test", "uses wss:"),
+        ("https://x.example.test/api?v=2", "carries a query"),
+    ],
+)
+def test_servers_that_cannot_be_a_base_url_say_why(url, problem):
+    with pytest.raises(ConfigError, match=problem):
+        fill({"url": url})

@@ -38,10 +38,16 @@ __all__ = [
 _VARIABLE = re.compile(r"\{([^{}]*)\}")
 # A DNS name or an IPv4 address; urlsplit strips the brackets of IPv6 ones.
 _HOST = re.compile(r"^([a-z0-9_-]+(\.[a-z0-9_-]+)*\.?|[0-9a-f:.]+)$", re.IGNORECASE)
-_PLACEHOLDER = re.compile(
+# Hosts that stand for the customer's own: no call or credential goes there.
+_OWN_HOST = re.compile(
     r"(^|[.-])(your|my)[a-z]*(domain|org|subdomain|host|server|instance|company)"
-    r"|(^|\.)domain\.tld$|(^|\.)example\.(com|org|net)$|^localhost$"
+    r"|(^|\.)domain\.tld$"
 )
+# Hosts that are probably examples, but could be meant: reported, still used.
+_EXAMPLE_HOST = re.compile(r"(^|\.)example\.(com|org|net)$|^localhost$")
+# A server variable that the customer must fill (`{yourOktaDomain}`): its
+# default is only an illustration, even when it looks like a real host.
+_OWN_VARIABLE = re.compile(r"^(your|my)[A-Z_-]|^(your|my)(domain|host|server)", re.I)
 
 
 @lru_cache(maxsize=256)  # every tool of an integration asks for the same few
@@ -102,6 +108,7 @@ def fill_server_url(
         )
     template = server["url"]
     declared = server.get("variables") or {}
+    defaulted: list[str] = []
 
     def substitute(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -118,6 +125,7 @@ def fill_server_url(
                 )
             return value
         if isinstance(spec, Mapping) and "default" in spec:
+            defaulted.append(name)
             return str(spec["default"])
         raise ConfigError(
             f"server URL {template!r} ({source}#{pointer}) uses the variable "
@@ -138,20 +146,59 @@ def fill_server_url(
             )
         url = urljoin(location, url)
         parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not _HOST.match(parts.hostname or ""):
+    if parts.scheme not in ("http", "https"):
+        raise ConfigError(
+            f"the server URL {url!r} ({source}#{pointer}) uses {parts.scheme}:, "
+            "not http(s), so it cannot be called. Configure a base URL.",
+            setting="base_url",
+        )
+    if not _HOST.match(parts.hostname or ""):
         raise ConfigError(
             f"the server URL {url!r} ({source}#{pointer}) is not a usable http(s) "
             "URL (its host looks like a placeholder). Configure a base URL.",
             setting="base_url",
         )
+    if parts.query or parts.fragment:
+        # Paths are appended to the server URL; a query would end up before them.
+        raise ConfigError(
+            f"the server URL {url!r} ({source}#{pointer}) carries a query or "
+            "fragment, which a base URL cannot. Configure a base URL without it "
+            "(and pass any fixed query value as an argument).",
+            setting="base_url",
+        )
+    _refuse_placeholder(template, parts.hostname or "", defaulted, source, pointer)
     return url.rstrip("/")
 
 
+def _refuse_placeholder(
+    template: str, host: str, defaulted: list[str], source: str, pointer: str
+) -> None:
+    """A server that stands for the customer's own host is never called: the
+    spec's example would receive the calls and their credentials."""
+    own = [name for name in defaulted if _OWN_VARIABLE.search(name)]
+    if own:
+        name = own[0]
+        raise ConfigError(
+            f"the server URL {template!r} ({source}#{pointer}) is a placeholder: "
+            f"{{{name}}} stands for your own host and is left at the spec's "
+            f"example value. Set server_variables.{name}, or configure base_url.",
+            setting=f"server_variables.{name}",
+        )
+    if _OWN_HOST.search(host.lower()):
+        raise ConfigError(
+            f"the server URL {template!r} ({source}#{pointer}) names the "
+            f"placeholder host {host!r}, which stands for your own. Configure "
+            "base_url.",
+            setting="base_url",
+        )
+
+
 def looks_like_placeholder(url: str) -> bool:
-    """True for hosts vendors write as examples (`yourOktaDomain`, `domain.tld`,
-    `example.com`, `localhost`): calls would go nowhere useful."""
+    """True for hosts vendors write as examples (`example.com`, `localhost`):
+    calls would probably go nowhere useful. (Hosts that stand for the
+    customer's own, such as `yourOktaDomain`, are refused when filled in.)"""
     host = (urlsplit(url).hostname or "").lower()
-    return bool(_PLACEHOLDER.search(host))
+    return bool(_EXAMPLE_HOST.search(host) or _OWN_HOST.search(host))
 
 
 def join_url(base: str, path: str) -> str:
