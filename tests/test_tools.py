@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 import httpx
@@ -310,3 +311,136 @@ def test_report_is_printable_and_structured():
     assert "GET     /a -> a" in text
     assert "left out" in text
     assert 1 == data["tools"] and 1 == data["filtered"]
+
+
+# ------------------------------------------------------- findings of a review
+
+
+def test_collision_suffix_keeps_argument_names_within_64_characters():
+    """A long name in three locations stays provider-safe and maps back."""
+    long = "a" * 60
+    parameters = [
+        {"name": long, "in": "path", "required": True, "schema": {"type": "string"}},
+        {"name": long, "in": "query", "schema": {"type": "string"}},
+    ]
+    body = {
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "properties": {long: {"type": "string"}}}
+            }
+        }
+    }
+    path = "/x/{" + long + "}"
+    integration = Integration(
+        spec({path: {"post": op("x", parameters=parameters, requestBody=body)}})
+    )
+    names = list(integration.tool("x").input_schema["properties"])
+
+    assert len(set(names)) == 3
+    assert all(re.fullmatch(r"[a-zA-Z0-9_.-]{1,64}", n) for n in names), names
+    path_name = next(n for n in names if n.endswith("__path"))
+    query_name = next(n for n in names if n.endswith("__query"))
+    [request] = record(
+        integration, [("x", {long: "b", path_name: "p", query_name: "q"})]
+    )
+    assert request.url.path == "/v1/x/p"
+    assert request.url.params[long] == "q"
+    assert json.loads(request.content) == {long: "b"}
+
+
+def test_unsendable_parameter_names_are_left_out_or_skip_the_operation():
+    optional = {"name": "X Trace", "in": "header", "schema": {"type": "string"}}
+    required = {**optional, "name": "X:Id", "required": True}
+    empty_query = {"name": "", "in": "query", "schema": {"type": "string"}}
+    integration = Integration(
+        spec(
+            {
+                "/a": {"get": op("a", parameters=[optional, empty_query])},
+                "/b": {"get": op("b", parameters=[required])},
+            }
+        )
+    )
+
+    assert integration.tool("a").input_schema["properties"] == {}
+    [notes] = [o.notes for o in integration.report.operations if o.path == "/a"]
+    assert any("'X Trace' is left out" in n for n in notes)
+    assert any("query parameter '' is left out" in n for n in notes)
+    skipped = [o for o in integration.report.operations if o.skipped]
+    assert [o.path for o in skipped] == ["/b"]
+    assert "'X:Id'" in skipped[0].skipped
+
+
+def test_declared_path_parameter_missing_from_the_template_is_left_out():
+    parameters = [
+        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    ]
+    integration = Integration(
+        spec({"/items/{itemId}": {"get": op("g", parameters=parameters)}})
+    )
+    tool = integration.tool("g")
+
+    assert tool.input_schema["required"] == ["itemId"]
+    assert "id" not in tool.input_schema["properties"]
+    assert any(
+        "'id' is not in the path" in n for n in integration.report.operations[0].notes
+    )
+    [request] = record(integration, [("g", {"itemId": "7"})])
+    assert request.url.path == "/v1/items/7"
+
+
+def test_flags_written_as_strings_are_read_as_booleans():
+    paths = {
+        "/a": {"get": op("a", deprecated="true")},
+        "/b": {"post": op("b", **{"x-openai-isConsequential": "false"})},
+        "/c": {"get": op("c", **{"x-openai-isConsequential": "maybe"})},
+    }
+    integration = Integration(spec(paths))
+
+    assert [t.name for t in integration.tools] == ["b", "c"]
+    assert integration.tool("b").consequential is False
+    assert integration.tool("c").consequential is True
+
+
+def test_filter_criteria_given_as_one_string_mean_that_one_value():
+    paths = {
+        "/g": {"get": op("g", tags=["orders"])},
+        "/getUser": {"get": op("getUser", tags=["users"])},
+    }
+    by_id = Integration(spec(paths), operations=OperationFilter(operation_ids="g"))
+    by_tag = Integration(spec(paths), operations=OperationFilter(tags="orders"))
+
+    assert [t.name for t in by_id.tools] == ["g"]
+    assert [t.name for t in by_tag.tools] == ["g"]
+
+
+def test_method_keys_outside_openapi_are_read_or_reported():
+    item = {
+        "GET": op("upper"),
+        "query": op("search"),
+        "paramters": [],
+    }
+    integration = Integration(spec({"/a": item}))
+
+    assert [t.name for t in integration.tools] == ["upper"]
+    assert any("'GET' is read as 'get'" in w for w in integration.report.warnings)
+    assert any("'paramters' is not a field" in w for w in integration.report.warnings)
+    [query] = [o for o in integration.report.operations if o.method == "QUERY"]
+    assert "3.2" in query.skipped
+
+
+def test_body_in_a_format_the_runtime_cannot_write_is_given_as_text():
+    xml_body = {
+        "content": {
+            "application/xml": {
+                "schema": {"type": "object", "properties": {"a": {"type": "string"}}}
+            }
+        }
+    }
+    integration = Integration(spec({"/x": {"post": op("x", requestBody=xml_body)}}))
+    tool = integration.tool("x")
+
+    assert tool.input_schema["properties"]["body"]["type"] == "string"
+    assert any("application/xml" in n for n in integration.report.operations[0].notes)
+    [request] = record(integration, [("x", {"body": "<a>1</a>"})])
+    assert request.content == b"<a>1</a>"
+    assert request.headers["content-type"] == "application/xml"

@@ -17,7 +17,28 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-__all__ = ["OperationFilter"]
+__all__ = ["OperationFilter", "spec_flag"]
+
+_CRITERIA = (
+    "operation_ids",
+    "tags",
+    "methods",
+    "paths",
+    "exclude_operation_ids",
+    "exclude_tags",
+    "exclude_methods",
+    "exclude_paths",
+)
+
+
+def spec_flag(value: Any) -> bool | None:
+    """A boolean field of the spec (`deprecated`, `x-openai-isConsequential`):
+    hand-written specs also say `"true"`/`"false"`; None when unset or unclear."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
 
 
 def _matches_path(path: str, patterns: Collection[str]) -> bool:
@@ -38,6 +59,14 @@ class OperationFilter:
     exclude_methods: Collection[str] = ()
     exclude_paths: Collection[str] = ()
     include_deprecated: bool = False
+
+    def __post_init__(self) -> None:
+        # `tags="orders"` means the one tag, not the letters o, r, d, e, s.
+        for name in _CRITERIA:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                value = (value,)
+            object.__setattr__(self, name, frozenset(str(v) for v in value))
 
     def reason_to_leave_out(
         self, method: str, path: str, operation: Mapping[str, Any]
@@ -65,7 +94,7 @@ class OperationFilter:
             return f"method {method} is excluded"
         if self.exclude_paths and _matches_path(path, self.exclude_paths):
             return "its path matches an excluded pattern"
-        if operation.get("deprecated") is True and not self.include_deprecated:
+        if spec_flag(operation.get("deprecated")) and not self.include_deprecated:
             return "it is deprecated (set include_deprecated to keep it)"
         return None
 

@@ -26,8 +26,8 @@ from functools import partial
 from typing import Any, TypeVar
 
 from ._errors import ConfigError, SpecError
-from ._filter import OperationFilter
-from ._naming import assign_tool_names, clean_argument_name
+from ._filter import OperationFilter, spec_flag
+from ._naming import MAX_NAME, assign_tool_names, clean_argument_name, operation_hash
 from ._refs import RefResolver, join_pointer
 from ._schema import SchemaConverter, SchemaSession
 from ._security import (
@@ -53,6 +53,9 @@ T = TypeVar("T")
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _READ_ONLY = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_PATH_ITEM_FIELDS = frozenset(
+    {"$ref", "summary", "description", "servers", "parameters", *METHODS}
+)
 _LOCATIONS = ("path", "query", "header", "cookie")
 # Headers the runtime owns: the three OpenAPI says a parameter may not define,
 # and those that frame or route the request (a model-set `Host` could send a
@@ -439,6 +442,41 @@ def _operations(
             if item.get(method) is not None:
                 pointer = join_pointer(item_pointer, method)
                 yield str(path), item, method, item[method], pointer
+        if len(item) > len(_PATH_ITEM_FIELDS) or not item.keys() <= _PATH_ITEM_FIELDS:
+            yield from _unusual_keys(str(path), item, item_pointer, report)
+
+
+def _unusual_keys(
+    path: str, item: Mapping[str, Any], item_pointer: str, report: BuildReport
+) -> Iterator[tuple[str, Mapping[str, Any], str, Any, str]]:
+    """Path item keys OpenAPI 3.0/3.1 do not define: a method in capitals is
+    read as that method (with a warning); anything else is reported, not
+    silently dropped."""
+    for key, value in item.items():
+        if key in _PATH_ITEM_FIELDS or str(key).startswith("x-"):
+            continue
+        pointer = join_pointer(item_pointer, str(key))
+        lowered = str(key).lower()
+        if lowered in METHODS and lowered not in item and isinstance(value, dict):
+            report.warnings.append(
+                f"{pointer}: method {key!r} is read as {lowered!r} (OpenAPI "
+                "method keys are lower case)"
+            )
+            yield path, item, lowered, value, pointer
+        elif lowered in ("query", "additionaloperations"):
+            report.operations.append(
+                OperationReport(
+                    lowered.upper() if lowered == "query" else "*",
+                    path,
+                    pointer,
+                    skipped=f"{key!r} is an OpenAPI 3.2 feature, not supported "
+                    "yet; the operation was not made a tool",
+                )
+            )
+        else:
+            report.warnings.append(
+                f"{pointer}: {key!r} is not a field of a path item; ignored"
+            )
 
 
 def _reported(draft: _Draft, name: str) -> OperationReport:
@@ -589,8 +627,29 @@ def _parameters(
                 f"{where} parameter {name!r} carries a credential; the runtime fills it"
             )
             continue
+        if not _sendable_name(where, name):
+            if where == "path" or param.get("required"):
+                raise SpecError(
+                    f"the required {where} parameter {name!r} has a name that "
+                    f"cannot be sent in a {where} (HTTP allows letters, digits "
+                    "and !#$%&'*+.^_`|~- there), so the operation cannot be "
+                    "called. Fix the parameter's name.",
+                    source=source,
+                    pointer=param_pointer,
+                )
+            notes.append(
+                f"{where} parameter {name!r} is left out: its name cannot be sent "
+                f"in a {where}"
+            )
+            continue
         candidates.append(_parameter_candidate(param, param_pointer, where, session))
     return candidates
+
+
+def _sendable_name(where: str, name: str) -> bool:
+    if where in ("header", "cookie"):
+        return _TOKEN.match(name) is not None
+    return name != ""
 
 
 def _parameter_candidate(
@@ -693,7 +752,18 @@ def _check_path_template(
     path: str, candidates: list[_Candidate], notes: list[str]
 ) -> None:
     """Template variables without a declared parameter become required string
-    arguments, so the URL can always be filled."""
+    arguments, so the URL can always be filled; declared path parameters the
+    template does not name are left out (they could never be sent)."""
+    template = {
+        segment.split("}", 1)[0] for segment in path.split("{")[1:] if "}" in segment
+    }
+    for candidate in [c for c in candidates if c.location == "path"]:
+        if candidate.wire_name not in template:
+            notes.append(
+                f"path parameter {candidate.wire_name!r} is not in the path "
+                f"{path}; left out"
+            )
+            candidates.remove(candidate)
     declared = {c.wire_name for c in candidates if c.location == "path"}
     for segment in path.split("{")[1:]:
         name = segment.split("}", 1)[0]
@@ -762,12 +832,14 @@ def _request_body(
         found = make()
     else:
         found = _reused(session, ("body", declared, key), make)
+    if found[2]:
+        notes.append(found[2])
     return found[0], list(found[1])
 
 
 def _body_arguments(
     body: dict[str, Any], declared: str, pointer: str, session: SchemaSession
-) -> tuple[Body, tuple[_Candidate, ...]]:
+) -> tuple[Body, tuple[_Candidate, ...], str]:
     """The body's media type `declared`, as a `Body` and its arguments."""
     media = body["content"][declared]
     raw = media.get("schema", {}) if isinstance(media, dict) else {}
@@ -793,16 +865,35 @@ def _body_arguments(
             for name, prop in (schema.get("properties") or {}).items()
         )
         encoding = _field_encoding(media)
-        return Body(media_type, True, None, required, encoding), candidates
+        return Body(media_type, True, None, required, encoding), candidates, ""
 
-    if not structured and schema in ({}, True):
+    note = ""
+    if not structured and not _is_text_schema(schema):
+        # The runtime cannot write XML (or any other format) from a JSON
+        # value, so the model writes the body's text itself.
+        if schema not in ({}, True):
+            note = (
+                f"the request body is {media_type}, which the runtime cannot "
+                "write from its schema; the model gives the body as text"
+            )
         schema = {"type": "string"}
     whole = _described(
         schema, body.get("description") or f"The request body ({media_type}).", None
     )
-    return Body(media_type, False, None, required), (
-        _Candidate("body", "body", whole, required),
+    return (
+        Body(media_type, False, None, required),
+        (_Candidate("body", "body", whole, required),),
+        note,
     )
+
+
+def _is_text_schema(schema: Any) -> bool:
+    """A schema whose values are strings (possibly null): sent as they are."""
+    if not isinstance(schema, dict):
+        return False
+    kind = schema.get("type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return "string" in kinds and all(k in ("string", "null") for k in kinds)
 
 
 def _field_encoding(media: Any) -> dict[str, tuple[str, bool]]:
@@ -884,11 +975,11 @@ def _settle_names(
         for rank, candidate in enumerate(group):
             name = plain
             if rank > 0:
-                name = base = f"{plain}__{candidate.location}"
+                name = _suffixed(plain, f"__{candidate.location}")
                 count = 1
                 while name in taken:
                     count += 1
-                    name = f"{base}_{count}"
+                    name = _suffixed(plain, f"__{candidate.location}_{count}")
                 taken.add(name)
             if name != candidate.wire_name:
                 renamed.append((f"{candidate.location} {candidate.wire_name!r}", name))
@@ -918,6 +1009,15 @@ def _settle_names(
     return arguments, properties, required, renamed
 
 
+def _suffixed(plain: str, suffix: str) -> str:
+    """`plain` + `suffix`, still within provider limits: a long name is cut and
+    marked with a hash of itself, so different long names stay different."""
+    if len(plain) + len(suffix) <= MAX_NAME:
+        return plain + suffix
+    keep = MAX_NAME - len(suffix) - 7
+    return f"{plain[:keep]}_{operation_hash('arg', plain)}{suffix}"
+
+
 def _priority(candidate: _Candidate) -> int:
     return _PRIORITY[candidate.location]
 
@@ -935,7 +1035,9 @@ def _finish(
     except ConfigError as exc:
         error = exc
 
-    consequential = draft.operation.get("x-openai-isConsequential")
+    consequential = spec_flag(draft.operation.get("x-openai-isConsequential"))
+    if consequential is None and "x-openai-isConsequential" in draft.operation:
+        consequential = True
     read_only = draft.method in _READ_ONLY
     tags = draft.operation.get("tags") or ()
     return Tool(
@@ -948,12 +1050,12 @@ def _finish(
         integration=integration,
         operation_id=draft.operation_id,
         tags=tuple(str(t) for t in tags) if isinstance(tags, Sequence) else (),
-        deprecated=bool(draft.operation.get("deprecated")),
+        deprecated=bool(spec_flag(draft.operation.get("deprecated"))),
         read_only=read_only,
         destructive=draft.method == "DELETE",
-        consequential=bool(consequential)
-        if consequential is not None
-        else not read_only,
+        # An unreadable flag counts as consequential: asking once too often
+        # is the safe mistake.
+        consequential=consequential if consequential is not None else not read_only,
         arguments=draft.arguments,
         body=draft.body,
         base_url=base_url,
