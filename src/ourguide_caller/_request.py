@@ -13,10 +13,10 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, quote_plus, urlencode
 
 from ._errors import ArgumentProblem, InputValidationError
-from ._tools import Argument, Tool
+from ._tools import Argument, Tool, file_part_type
 
 __all__ = ["RequestParts", "query_string", "serialize_arguments"]
 
@@ -33,7 +33,10 @@ class RequestParts:
 
     path: str
     params: list[tuple[str, str]] = field(default_factory=list)
-    # Query pairs whose values keep reserved characters (`allowReserved`).
+    # Query pairs whose values are already percent-encoded, sent as written:
+    # `allowReserved` values keep reserved characters, and joined arrays keep
+    # their delimiters literal (`a,b`) while the same character in an item
+    # stays encoded (`a%2Cb`). Names are still encoded by `query_string`.
     reserved: list[tuple[str, str]] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
     cookies: list[tuple[str, str]] = field(default_factory=list)
@@ -59,73 +62,149 @@ def _scalar(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+def _json_text(value: Any) -> str:
+    """A `content: application/json` parameter's value. ASCII-only: `\\u`
+    escapes keep the same JSON value and let it go in headers and cookies."""
+    return json.dumps(value, separators=(",", ":"))
+
+
 def _encode_segment(value: Any) -> str:
     return quote(_scalar(value), safe="")
 
 
 def _path_value(argument: Argument, value: Any) -> str:
     """Serialise one path parameter (styles simple, label, matrix)."""
+    if argument.as_json:
+        # `content` parameters have no style: the JSON text is the segment.
+        return quote(_json_text(value), safe="")
     name = argument.wire_name
-    style = argument.style
-    if isinstance(value, list):
-        items = [_encode_segment(v) for v in value]
-        if style == "label":
-            return "." + ("." if argument.explode else ",").join(items)
-        if style == "matrix":
-            if argument.explode:
-                return "".join(f";{name}={item}" for item in items)
-            return f";{name}=" + ",".join(items)
-        return ",".join(items)
+    style, explode = argument.style, argument.explode
     if isinstance(value, Mapping):
         pairs = [(quote(str(k), safe=""), _encode_segment(v)) for k, v in value.items()]
-        if argument.explode:
-            joined = ",".join(f"{k}={v}" for k, v in pairs)
+        if explode:
+            members = [f"{k}={v}" for k, v in pairs]
         else:
-            joined = ",".join(f"{k},{v}" for k, v in pairs)
-        if style == "label":
-            return "." + joined
-        if style == "matrix":
-            return f";{name}=" + joined if not argument.explode else ";" + joined
-        return joined
+            members = [part for pair in pairs for part in pair]
+    else:
+        items = value if isinstance(value, list) else [value]
+        members = [_encode_segment(v) for v in items]
+        if style == "matrix" and explode:
+            # Exploded matrix arrays repeat the name: `;color=a;color=b`.
+            members = [f"{name}={m}" for m in members]
 
-    encoded = _encode_segment(value)
     if style == "label":
-        return "." + encoded
+        return "." + ("." if explode else ",").join(members)
     if style == "matrix":
-        return f";{name}={encoded}"
-    return encoded
+        if explode:
+            return "".join(";" + m for m in members)
+        return f";{name}=" + ",".join(members)
+    return ",".join(members)
+
+
+# Delimiters of joined query arrays, as sent (spaceDelimited's space is
+# `%20`, so that a space inside an item, sent as `+`, stays distinct).
+_DELIMITERS = {"spaceDelimited": "%20", "pipeDelimited": "|"}
+
+# Reserved characters `allowReserved` lets through unencoded; `&`, `#`, `=`
+# and `%` stay encoded all the same, so a value can never add a parameter,
+# end the query, or smuggle an escape.
+_RESERVED_SAFE = ":/?[]@!$'()*+,;"
+
+
+def _encode_item(text: str, delimiter: str, allow_reserved: bool) -> str:
+    """One item of a joined query value, percent-encoded so that the
+    delimiter's character inside it stays encoded and the join can be split."""
+    safe = _RESERVED_SAFE if allow_reserved else ""
+    if delimiter == "%20":
+        return quote_plus(text, safe=safe.replace("+", ""))
+    return quote(text, safe=safe.replace(delimiter, ""))
+
+
+def _joined_query_value(argument: Argument, value: Any) -> str | None:
+    """The encoded value of a non-exploded array or object (`color=a,b,c`,
+    `color=R,100,G,200`), or None when the parameter is not joined."""
+    if argument.as_json or argument.explode:
+        return None
+    if isinstance(value, list):
+        items = [_scalar(v) for v in value]
+    elif isinstance(value, Mapping) and argument.style != "deepObject":
+        items = [part for k, v in value.items() for part in (str(k), _scalar(v))]
+    else:
+        return None
+    delimiter = _DELIMITERS.get(argument.style, ",")
+    return delimiter.join(
+        _encode_item(item, delimiter, argument.allow_reserved) for item in items
+    )
 
 
 def _query_pairs(argument: Argument, value: Any) -> list[tuple[str, str]]:
-    """Serialise one query parameter into (name, value) pairs."""
+    """Serialise one query parameter that is not joined into (name, value)
+    pairs, not yet encoded."""
     name = argument.wire_name
     if argument.as_json:
         return [(name, json.dumps(value, separators=(",", ":"), ensure_ascii=False))]
-
-    style = argument.style
     if isinstance(value, list):
-        items = [_scalar(v) for v in value]
-        if argument.explode:
-            return [(name, item) for item in items]
-        separator = {"spaceDelimited": " ", "pipeDelimited": "|"}.get(style, ",")
-        return [(name, separator.join(items))]
+        return [(name, _scalar(item)) for item in value]
     if isinstance(value, Mapping):
-        if style == "deepObject":
+        if argument.style == "deepObject":
             return _form_pairs(name, value)
-        if argument.explode:
-            return [(str(k), _scalar(v)) for k, v in value.items()]
-        flat = [part for k, v in value.items() for part in (str(k), _scalar(v))]
-        return [(name, ",".join(flat))]
+        return [(str(k), _scalar(v)) for k, v in value.items()]
     return [(name, _scalar(value))]
 
 
+def _add_query(parts: RequestParts, argument: Argument, value: Any) -> None:
+    """Plain pairs go to `params`, for httpx to encode; joined values and
+    `allowReserved` ones need encoding of their own and go to `reserved`."""
+    joined = _joined_query_value(argument, value)
+    if joined is not None:
+        parts.reserved.append((argument.wire_name, joined))
+        return
+    pairs = _query_pairs(argument, value)
+    if argument.allow_reserved:
+        parts.reserved.extend((k, quote(v, safe=_RESERVED_SAFE)) for k, v in pairs)
+    else:
+        parts.params.extend(pairs)
+
+
 def _header_value(argument: Argument, value: Any) -> str:
+    if argument.as_json:
+        return _json_text(value)
     if isinstance(value, list):
         return ",".join(_scalar(v) for v in value)
     if isinstance(value, Mapping):
         sep = "=" if argument.explode else ","
         return ",".join(f"{k}{sep}{_scalar(v)}" for k, v in value.items())
     return _scalar(value)
+
+
+def _cookie_pairs(argument: Argument, value: Any) -> list[tuple[str, str]]:
+    """Serialise one cookie parameter into (cookie name, value) pairs."""
+    if argument.as_json:
+        # `;` only occurs inside JSON strings, where `\\u003b` means the same.
+        return [(argument.wire_name, _json_text(value).replace(";", "\\u003b"))]
+    if isinstance(value, Mapping) and argument.style == "form" and argument.explode:
+        # Exploded form objects spread their properties, as in a query:
+        # each property is a cookie of its own.
+        return [(str(k), _scalar(v)) for k, v in value.items()]
+    return [(argument.wire_name, _header_value(argument, value))]
+
+
+# Characters a cookie name may not hold (RFC 6265 `token`), beside controls.
+_COOKIE_NAME_UNSAFE = frozenset(' \t"(),/:;<=>?@[\\]{}')
+
+
+def _cookie_problem(argument: Argument, name: str, text: str) -> ArgumentProblem | None:
+    if not name or not _header_safe(name) or not _COOKIE_NAME_UNSAFE.isdisjoint(name):
+        return ArgumentProblem(
+            "/" + argument.name,
+            f"{name!r} cannot be a cookie name: cookie names are ASCII letters, "
+            "digits and -_.!#$%&'*+^`|~ only. Rename the property.",
+        )
+    if not text.isascii():
+        return _non_ascii_problem(argument)
+    if not _header_safe(text) or ";" in text:
+        return _line_break_problem(argument)
+    return None
 
 
 def _form_field(
@@ -164,19 +243,11 @@ def _form_pairs(prefix: str, value: Any) -> list[tuple[str, str]]:
     return [(prefix, _scalar(value))]
 
 
-# Reserved characters `allowReserved` lets through unencoded; `&`, `#`, `=`
-# and `%` stay encoded all the same, so a value can never add a parameter,
-# end the query, or smuggle an escape.
-_RESERVED_SAFE = ":/?[]@!$'()*+,;"
-
-
 def query_string(parts: RequestParts) -> str:
-    """The query for requests with `allowReserved` parameters, built here
-    because httpx would encode the reserved characters."""
+    """The query for requests with `reserved` pairs, built here because httpx
+    would encode their reserved characters and delimiters again."""
     encoded = [(quote(k, safe="[]"), quote(v, safe="")) for k, v in parts.params]
-    encoded += [
-        (quote(k, safe="[]"), quote(v, safe=_RESERVED_SAFE)) for k, v in parts.reserved
-    ]
+    encoded += [(quote(k, safe="[]"), v) for k, v in parts.reserved]
     return "&".join(f"{k}={v}" for k, v in encoded)
 
 
@@ -196,40 +267,17 @@ def serialize_arguments(tool: Tool, arguments: Mapping[str, Any]) -> RequestPart
         value = arguments[argument.name]
         where = argument.location
 
-        if where == "path":
-            encoded = _path_value(argument, value)
-            if value is None or encoded == "":
-                problems.append(
-                    ArgumentProblem(
-                        "/" + argument.name,
-                        "a path value may not be empty or null: the URL would "
-                        "lose a segment. Give the identifier.",
-                    )
-                )
-            elif encoded in (".", ".."):
-                problems.append(_dot_segment_problem(argument, encoded))
-            path = path.replace("{" + argument.wire_name + "}", encoded)
-        elif where == "query":
-            if value is not None:
-                pairs = _query_pairs(argument, value)
-                target = parts.reserved if argument.allow_reserved else parts.params
-                target.extend(pairs)
-        elif where == "header":
-            text = _header_value(argument, value)
-            if not _header_safe(text):
-                problems.append(_line_break_problem(argument))
+        try:
+            if where == "path":
+                path = _place_path(path, argument, value, problems)
+            elif where in ("query", "header", "cookie"):
+                _place_parameter(parts, argument, value, problems)
+            elif tool.body is not None and tool.body.flattened:
+                body[argument.wire_name] = value
             else:
-                parts.headers[argument.wire_name] = text
-        elif where == "cookie":
-            text = _header_value(argument, value)
-            if not _header_safe(text) or ";" in text:
-                problems.append(_line_break_problem(argument))
-            else:
-                parts.cookies.append((argument.wire_name, text))
-        elif tool.body is not None and tool.body.flattened:
-            body[argument.wire_name] = value
-        else:
-            whole_body, has_whole = value, True
+                whole_body, has_whole = value, True
+        except UnicodeEncodeError:
+            problems.append(_unencodable_problem(argument))
 
     if not problems and any(s in (".", "..") for s in path.split("/")):
         # A style prefix or two values side by side formed a dot segment.
@@ -245,6 +293,54 @@ def serialize_arguments(tool: Tool, arguments: Mapping[str, Any]) -> RequestPart
     return parts
 
 
+def _place_path(
+    path: str, argument: Argument, value: Any, problems: list[ArgumentProblem]
+) -> str:
+    """`path` with the argument's template filled in."""
+    encoded = _path_value(argument, value)
+    if value is None or encoded == "":
+        problems.append(
+            ArgumentProblem(
+                "/" + argument.name,
+                "a path value may not be empty or null: the URL would "
+                "lose a segment. Give the identifier.",
+            )
+        )
+    elif encoded in (".", ".."):
+        problems.append(_dot_segment_problem(argument, encoded))
+    return path.replace("{" + argument.wire_name + "}", encoded)
+
+
+def _place_parameter(
+    parts: RequestParts,
+    argument: Argument,
+    value: Any,
+    problems: list[ArgumentProblem],
+) -> None:
+    """Add a query, header or cookie parameter to `parts`. Null leaves an
+    optional one out, as sending it empty would say something else."""
+    if value is None and (argument.location == "query" or not argument.required):
+        return
+    if argument.location == "query":
+        _add_query(parts, argument, value)
+    elif argument.location == "header":
+        text = _header_value(argument, value)
+        if not text.isascii():
+            problems.append(_non_ascii_problem(argument))
+        elif not _header_safe(text):
+            problems.append(_line_break_problem(argument))
+        else:
+            parts.headers[argument.wire_name] = text
+    else:
+        cookies = _cookie_pairs(argument, value)
+        found = (_cookie_problem(argument, k, v) for k, v in cookies)
+        problem = next((p for p in found if p is not None), None)
+        if problem is not None:
+            problems.append(problem)
+        else:
+            parts.cookies.extend(cookies)
+
+
 def _dot_segment_problem(argument: Argument, value: str) -> ArgumentProblem:
     return ArgumentProblem(
         "/" + argument.name,
@@ -258,6 +354,24 @@ def _line_break_problem(argument: Argument) -> ArgumentProblem:
         "/" + argument.name,
         f"the {argument.location} value may hold only printable ASCII characters "
         "(no line breaks, control characters, or ';' in cookies). Remove them.",
+    )
+
+
+def _non_ascii_problem(argument: Argument) -> ArgumentProblem:
+    # Said apart from line breaks: the model can fix it by transliterating.
+    return ArgumentProblem(
+        "/" + argument.name,
+        f"{argument.location} values must be ASCII: HTTP cannot carry other "
+        f"characters in the {argument.wire_name!r} {argument.location}. Spell "
+        "the value in plain ASCII (drop accents, transliterate other scripts).",
+    )
+
+
+def _unencodable_problem(argument: Argument) -> ArgumentProblem:
+    return ArgumentProblem(
+        "/" + argument.name,
+        "the value holds text that cannot be encoded (such as a lone "
+        "surrogate); send valid Unicode text.",
     )
 
 
@@ -285,22 +399,7 @@ def _encode_body(parts: RequestParts, tool: Tool, payload: Any) -> None:
         return
 
     if essence.startswith("multipart/") and isinstance(payload, Mapping):
-        # Every field goes as a part; file fields take their content as text
-        # (UTF-8), the others carry no filename. httpx picks the boundary.
-        files: list[tuple[str, tuple[str | None, bytes, str | None]]] = []
-        for key, value in payload.items():
-            binary = _is_binary_field(tool, key)
-            # An array is sent as one part per item, as multipart parsers expect.
-            for item in value if isinstance(value, list) else [value]:
-                if item is None:
-                    continue
-                text = item if isinstance(item, str) else _scalar(item)
-                if binary:
-                    part = (key, text.encode("utf-8"), "application/octet-stream")
-                    files.append((key, part))
-                else:
-                    files.append((key, (None, text.encode("utf-8"), None)))
-        parts.files = files
+        parts.files = _multipart_parts(tool, payload)
         return
 
     text = payload if isinstance(payload, str) else _scalar(payload)
@@ -308,12 +407,48 @@ def _encode_body(parts: RequestParts, tool: Tool, payload: Any) -> None:
     parts.headers["Content-Type"] = media_type
 
 
-def _is_binary_field(tool: Tool, wire_name: str) -> bool:
+def _multipart_parts(
+    tool: Tool, payload: Mapping[str, Any]
+) -> list[tuple[str, tuple[str | None, bytes, str | None]]]:
+    """Every field as a part; file fields take their content as text (UTF-8)
+    and go as file parts, the others carry no filename. httpx picks the
+    boundary."""
+    files: list[tuple[str, tuple[str | None, bytes, str | None]]] = []
+    for key, value in payload.items():
+        content_type = _file_part_type(tool, key)
+        # An array is sent as one part per item, as multipart parsers expect;
+        # its files are numbered so that a server keeping them by filename
+        # keeps them all.
+        if isinstance(value, list):
+            named = [(f"{key}-{n}", item) for n, item in enumerate(value, 1)]
+        else:
+            named = [(key, value)]
+        for filename, item in named:
+            if item is None:
+                continue
+            data = (item if isinstance(item, str) else _scalar(item)).encode("utf-8")
+            if content_type is not None:
+                files.append((key, (filename, data, content_type)))
+            else:
+                files.append((key, (None, data, None)))
+    return files
+
+
+def _file_part_type(tool: Tool, wire_name: str) -> str | None:
+    """The content type a field's (or its array's items') file parts go
+    with, or None when it is not a file field."""
     for argument in tool.arguments:
         if argument.location == "body" and argument.wire_name == wire_name:
-            schema = tool.input_schema["properties"].get(argument.name, {})
-            return isinstance(schema, dict) and schema.get("format") in (
-                "binary",
-                "byte",
-            )
-    return False
+            schema = _local(tool, tool.input_schema["properties"].get(argument.name))
+            if isinstance(schema, dict) and "items" in schema:
+                schema = _local(tool, schema["items"])
+            return file_part_type(schema)
+    return None
+
+
+def _local(tool: Tool, schema: Any) -> Any:
+    """`schema`, or what its `$ref` into the tool's `$defs` names."""
+    ref = schema.get("$ref") if isinstance(schema, dict) else None
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        return tool.input_schema.get("$defs", {}).get(ref.removeprefix("#/$defs/"))
+    return schema

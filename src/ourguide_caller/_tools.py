@@ -911,14 +911,46 @@ def _field_encoding(media: Any) -> dict[str, tuple[str, bool]]:
 
 
 def _file_field(schema: Any) -> Any:
-    """Multipart file fields take the file's content as text, which is what
-    a model can produce; the description says so."""
-    if not isinstance(schema, dict) or schema.get("format") != "binary":
+    """Multipart file fields, and arrays of them, take each file's content as
+    text, which is what a model can produce; the description says so."""
+    if file_part_type(schema) is not None:
+        note = "File content, as text (sent as a file part named after the field)."
+    elif isinstance(schema, dict) and file_part_type(schema.get("items")) is not None:
+        note = (
+            "One item per file, each the file's content as text (each sent as "
+            "a file part named after the field)."
+        )
+    else:
         return schema
-    note = "File content, as text (sent as a file part named after the field)."
     described = dict(schema)
     described["description"] = (schema.get("description", "") + " " + note).strip()
     return described
+
+
+def file_part_type(schema: Any) -> str | None:
+    """The content type a multipart field's value goes with as a file part,
+    or None when it is no file: `format: binary` (3.0) and `contentMediaType`
+    (3.1) mark file content, while `format: byte` and `contentEncoding` mean
+    encoded text (base64), which goes as a plain text part."""
+    if not isinstance(schema, dict) or schema.get("format") == "byte":
+        return None
+    if "contentEncoding" in schema:
+        return None
+    media = schema.get("contentMediaType")
+    if isinstance(media, str) and media:
+        return media if _one_media_type(media) else "application/octet-stream"
+    return "application/octet-stream" if schema.get("format") == "binary" else None
+
+
+def _one_media_type(media: str) -> bool:
+    """A media type that can be a part's Content-Type as written: not a range
+    (`image/*`) or list, and nothing that could break the part's headers."""
+    return (
+        "/" in media
+        and media.isascii()
+        and media.isprintable()
+        and not any(c in media for c in "*,")
+    )
 
 
 _WHOLE_OBJECT_KEYWORDS = (
