@@ -396,3 +396,29 @@ def test_non_ascii_header_value_says_headers_are_ascii():
 
     assert ("/X-Name",) == error.arguments
     assert "must be ASCII" in str(error)
+
+
+def test_multipart_encoding_content_type_names_each_parts_type():
+    """`encoding.<field>.contentType` is the part's Content-Type, file or not;
+    of a list the first concrete type is used."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "meta": {"type": "object", "properties": {"a": {"type": "integer"}}},
+            "photo": {"type": "string", "format": "binary"},
+        },
+    }
+    encoding = {
+        "meta": {"contentType": "application/json"},
+        "photo": {"contentType": "image/*, image/png"},
+    }
+    integration = post_multipart(schema, encoding=encoding)
+
+    request = send(integration, {"meta": {"a": 1}, "photo": "PNG"})
+
+    disposition = b"Content-Disposition: form-data; "
+    assert [
+        disposition + b'name="meta"\r\nContent-Type: application/json\r\n\r\n{"a":1}',
+        disposition + b'name="photo"; filename="photo"\r\n'
+        b"Content-Type: image/png\r\n\r\nPNG",
+    ] == parts_of(request)

@@ -414,6 +414,8 @@ def _multipart_parts(
     and go as file parts, the others carry no filename. httpx picks the
     boundary."""
     files: list[tuple[str, tuple[str | None, bytes, str | None]]] = []
+    assert tool.body is not None
+    declared = tool.body.part_types
     for key, value in payload.items():
         content_type = _file_part_type(tool, key)
         # An array is sent as one part per item, as multipart parsers expect;
@@ -428,9 +430,9 @@ def _multipart_parts(
                 continue
             data = (item if isinstance(item, str) else _scalar(item)).encode("utf-8")
             if content_type is not None:
-                files.append((key, (filename, data, content_type)))
+                files.append((key, (filename, data, declared.get(key, content_type))))
             else:
-                files.append((key, (None, data, None)))
+                files.append((key, (None, data, declared.get(key))))
     return files
 
 

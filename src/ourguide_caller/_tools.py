@@ -120,6 +120,8 @@ class Body:
     required: bool
     # Form and multipart fields' (style, explode) from the spec's `encoding`.
     encoding: Mapping[str, tuple[str, bool]] = field(default_factory=dict)
+    # Multipart fields' part Content-Type, where `encoding` names one.
+    part_types: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -865,7 +867,9 @@ def _body_arguments(
             for name, prop in (schema.get("properties") or {}).items()
         )
         encoding = _field_encoding(media)
-        return Body(media_type, True, None, required, encoding), candidates, ""
+        part_types = _part_types(media) if multipart else {}
+        body_info = Body(media_type, True, None, required, encoding, part_types)
+        return body_info, candidates, ""
 
     note = ""
     if not structured and not _is_text_schema(schema):
@@ -908,6 +912,21 @@ def _field_encoding(media: Any) -> dict[str, tuple[str, bool]]:
                 bool(explode) if explode is not None else style == "form",
             )
     return encoding
+
+
+def _part_types(media: Any) -> dict[str, str]:
+    """Each multipart field's Content-Type from `encoding.<field>.contentType`;
+    of a list (`image/png, image/jpeg`) the first usable one."""
+    raw = media.get("encoding") if isinstance(media, dict) else None
+    types = {}
+    for name, entry in (raw or {}).items():
+        declared = entry.get("contentType") if isinstance(entry, dict) else None
+        if not isinstance(declared, str):
+            continue
+        usable = [m.strip() for m in declared.split(",") if _one_media_type(m.strip())]
+        if usable:
+            types[str(name)] = usable[0]
+    return types
 
 
 def _file_field(schema: Any) -> Any:
