@@ -225,6 +225,40 @@ def test_yaml_value_that_does_not_fit_its_tag_is_a_spec_error(value: str) -> Non
         parse_text(f"a: {value}\n", source="x")
 
 
+@pytest.mark.parametrize(
+    ("source", "problem"),
+    [
+        ('{"openapi": "3.0.0", "x": ' + "9" * 5000 + "}", "number that cannot be read"),
+        ({"openapi": 10**400, "paths": {}}, "not a supported version"),
+        ("openapi: 3.0.3\ninfo: {title: \ud800}\npaths: {}\n", "lone UTF-16"),
+    ],
+    ids=["json-int-over-4300-digits", "huge-int-version", "surrogate-in-text"],
+)
+def test_unreadable_values_are_spec_errors(source: Any, problem: str) -> None:
+    with pytest.raises(SpecError, match=problem) as info:
+        load_spec(source)
+
+    assert len(str(info.value)) < 400
+
+
+def test_lone_surrogates_are_replaced_with_a_warning() -> None:
+    """JSON's `\\ud800` escape gives a string no UTF-8 encoder takes; the
+    tools must stay encodable, so it becomes U+FFFD (the caller's dict as it
+    was)."""
+    as_dict = {**MINIMAL, "info": {"title": "t\ud800", "version": "1"}}
+    as_text = json.dumps({**MINIMAL, "x-emoji": "\U0001f600", "x-bad": "\udc00"})
+
+    from_dict = load_spec(as_dict)
+    from_text = load_spec(as_text)
+
+    assert from_dict.document["info"]["title"] == "t\ufffd"
+    assert as_dict["info"]["title"] == "t\ud800"
+    assert from_text.document["x-bad"] == "\ufffd"
+    assert from_text.document["x-emoji"] == "\U0001f600"
+    assert any("<dict>#/info/title" in w for w in from_dict.warnings)
+    assert any("surrogate" in w for w in from_text.warnings)
+
+
 def test_malformed_yaml_names_line_and_column(tmp_path: Path) -> None:
     path = write(tmp_path, "bad.yaml", "openapi: 3.0.0\npaths: [1, 2\ninfo: {}\n")
 
@@ -667,6 +701,27 @@ def test_url_source_follows_a_few_redirects_and_never_to_plain_http() -> None:
             load_spec(f"{base}/file")
 
 
+def test_remote_refs_that_chain_without_end_stop_at_a_document_limit() -> None:
+    """Each remote document naming a new one: the load stops fetching."""
+
+    def chain(request: httpx.Request) -> httpx.Response:
+        number = int(request.url.path.rsplit("/", 1)[1])
+        next_ref = f"/chain/{number + 1}#/S"
+        return httpx.Response(
+            200, json={"S": {"type": "object", "properties": {"n": {"$ref": next_ref}}}}
+        )
+
+    source = {**MINIMAL, "x-s": {"$ref": "https://s.example.test/chain/0#/S"}}
+    with respx.mock() as router:
+        route = router.get(url__startswith="https://s.example.test/chain/")
+        route.side_effect = chain
+        spec = load_spec(source, allow_remote_refs=True)
+
+    assert route.call_count == 64
+    [reason] = spec.broken_refs.values()
+    assert "already fetched 64 remote documents" in reason
+
+
 # ------------------------------------------------------------------ 3.1 anchors
 
 
@@ -800,6 +855,38 @@ Pet:
     assert resolver.deref(pet["properties"]["owner"], "/x")[0]["type"] == "string"
 
 
+def test_fragment_refs_inside_an_id_schema_mean_that_schema() -> None:
+    """`#` and `#/$defs/d` under a `$id` name the schema's own parts, while
+    `#/components/...` (not in it) keeps its document-wide reading."""
+    document = {
+        **MINIMAL,
+        "openapi": "3.1.0",
+        "components": {
+            "schemas": {
+                "X": {
+                    "$id": "https://ex.test/s/x",
+                    "type": "object",
+                    "properties": {
+                        "self": {"$ref": "#"},
+                        "q": {"$ref": "#/$defs/d"},
+                        "doc": {"$ref": "#/components/schemas/Y"},
+                    },
+                    "$defs": {"d": {"type": "integer"}},
+                },
+                "Y": {"type": "string"},
+            }
+        },
+    }
+
+    spec = load_spec(document)
+
+    x = spec.document["components"]["schemas"]["X"]["properties"]
+    assert x["self"]["$ref"] == "#/components/schemas/X"
+    assert x["q"]["$ref"] == "#/components/schemas/X/$defs/d"
+    assert x["doc"]["$ref"] == "#/components/schemas/Y"
+    assert document["components"]["schemas"]["X"]["properties"]["self"] == {"$ref": "#"}
+
+
 def test_unquoted_yaml_ref_is_dropped_with_a_warning() -> None:
     text = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n"
     text += "x-a:\n  $ref: #/components/schemas/A\n"
@@ -882,3 +969,55 @@ def test_real_swagger2_multi_file() -> None:
     assert "leaves the spec's folder" in spec.broken_refs["../common/Error.yaml"]
     pets = spec.document["paths"]["/pets"]["get"]
     assert pets["parameters"][0]["$ref"].startswith("#/x-ourguide-bundled/")
+
+
+def test_errors_inside_a_bundled_file_name_that_file(tmp_path: Path) -> None:
+    from ourguide_caller import Integration
+
+    root = write(
+        tmp_path,
+        "root.yaml",
+        """\
+openapi: 3.0.3
+info: {title: t, version: "1"}
+servers: [{url: "https://api.example.test"}]
+paths:
+  /a:
+    get:
+      parameters: [{$ref: "common.yaml#/Query"}]
+      responses: {"200": {description: ok}}
+  /b:
+    get:
+      responses: {"200": {description: ok}}
+""",
+    )
+    write(
+        tmp_path,
+        "common.yaml",
+        "Query: {name: q, in: query, schema: {$ref: '#/Missing'}}\n",
+    )
+
+    integration = Integration(root)
+
+    [operation] = [o for o in integration.report.operations if o.path == "/a"]
+    assert operation.skipped is not None
+    assert operation.skipped.startswith("common.yaml#/Query/schema/$ref:")
+    assert "target common.yaml#/Missing does not exist" in operation.skipped
+
+
+def test_a_documents_own_bundle_entry_is_never_overwritten(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        "root.yaml",
+        f"""\
+openapi: 3.0.3
+info: {{title: t, version: "1"}}
+paths: {{}}
+x-p: {{$ref: "p.yaml#/P"}}
+{BUNDLE_KEY}: {{p.yaml: {{P: {{type: string}}}}}}
+""",
+    )
+    write(tmp_path, "p.yaml", "P: {type: integer}\n")
+
+    with pytest.raises(SpecError, match="already holds an entry for 'p.yaml'"):
+        load_spec(root)

@@ -171,3 +171,11 @@ def test_no_request_or_credential_goes_to_a_placeholder_server():
 def test_servers_that_cannot_be_a_base_url_say_why(url, problem):
     with pytest.raises(ConfigError, match=problem):
         fill({"url": url})
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1", "https://x.example.test:99999/", "https://[not-ip]/"]
+)
+def test_server_urls_that_do_not_parse_are_config_errors(url):
+    with pytest.raises(ConfigError, match="not a valid URL"):
+        fill({"url": url})

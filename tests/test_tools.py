@@ -15,6 +15,7 @@ from ourguide_caller import (
     Integration,
     OperationFilter,
     Runtime,
+    SpecError,
 )
 
 
@@ -444,3 +445,16 @@ def test_body_in_a_format_the_runtime_cannot_write_is_given_as_text():
     [request] = record(integration, [("x", {"body": "<a>1</a>"})])
     assert request.content == b"<a>1</a>"
     assert request.headers["content-type"] == "application/xml"
+
+
+def test_operation_id_that_is_not_a_string_is_noted_and_replaced():
+    integration = Integration(spec({"/a": {"get": op("x", operationId={"x": 1})}}))
+
+    assert [t.name for t in integration.tools] == ["get_a"]
+    assert "not a string" in integration.report.operations[0].notes[0]
+
+
+@pytest.mark.parametrize("paths", [[], "abc", 3])
+def test_paths_that_are_not_an_object_are_a_spec_error(paths):
+    with pytest.raises(SpecError, match="`paths` must be an object"):
+        Integration(spec(paths))

@@ -65,11 +65,33 @@ class SpecError(ConfigError):
     """The OpenAPI document is unusable at `source`, JSON pointer `pointer`."""
 
     def __init__(self, message: str, *, source: str, pointer: str = "") -> None:
-        location = f"{source}#{pointer}" if pointer else source
+        location = _bundled_location(pointer) or (
+            f"{source}#{pointer}" if pointer else source
+        )
         super().__init__(f"{location}: {message}")
         self.source = source
         self.pointer = pointer
         self.reason = message
+
+
+# Where the loader mounts the files a multi-file document refers to
+# (`_loader.BUNDLE_KEY`); a pointer into it is shown as the file's own.
+_BUNDLED = "/x-ourguide-bundled/"
+
+
+def shown_pointer(pointer: str) -> str:
+    """How a message names a place: `#/a/b`, or `file.yaml#/b` in a bundled
+    file."""
+    return _bundled_location(pointer) or "#" + pointer
+
+
+def _bundled_location(pointer: str) -> str:
+    """`common.yaml#/Pet` for `/x-ourguide-bundled/common.yaml/Pet`, else ""."""
+    if not pointer.startswith(_BUNDLED):
+        return ""
+    key, _, rest = pointer[len(_BUNDLED) :].partition("/")
+    key = key.replace("~1", "/").replace("~0", "~")
+    return f"{key}#{'/' + rest if rest else ''}"
 
 
 class IdentityTokenError(OurguideError):

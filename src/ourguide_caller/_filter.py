@@ -74,6 +74,8 @@ class OperationFilter:
         """None when the operation is kept, else why it is left out."""
         method = method.upper()
         operation_id = operation.get("operationId")
+        if not isinstance(operation_id, str):
+            operation_id = None  # the tool builder reports an unusable one
 
         if self.operation_ids and operation_id not in self.operation_ids:
             return "its operationId is not among the included ones"

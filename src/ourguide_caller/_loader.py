@@ -67,6 +67,10 @@ MAX_NODES = 5_000_000
 
 # Redirects followed when fetching a remote spec or `$ref`.
 _MAX_REDIRECTS = 5
+# Remote `$ref`s can chain without end (each document naming a new one): one
+# load fetches at most this many documents, all within this many timeouts.
+_MAX_REMOTE_DOCUMENTS = 64
+_REMOTE_BUDGET = 6
 
 _SUPPORTED = "Swagger 2.0, OpenAPI 3.0.x and OpenAPI 3.1.x"
 _OPENAPI_VERSION = re.compile(r"3\.[01](\.\d+)?(-[0-9A-Za-z.-]+)?")
@@ -322,6 +326,13 @@ def _parse_json(text: str | bytes, *, source: str) -> Any:
         raise SpecError(
             f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}. "
             "Fix the syntax there (a validator or `python -m json.tool` shows it).",
+            source=source,
+        ) from None
+    except ValueError as exc:
+        # Python refuses to read integers of more than 4,300 digits.
+        raise SpecError(
+            f"the JSON holds a number that cannot be read ({exc}). No OpenAPI "
+            "field needs one that long; shorten it or write it as a string.",
             source=source,
         ) from None
 
@@ -830,7 +841,7 @@ def _check_version(doc: Any, *, source: str, warnings: list[str]) -> str:
         )
 
     version = raw
-    if isinstance(raw, float | int) and not isinstance(raw, bool):
+    if isinstance(raw, float | int) and not isinstance(raw, bool) and abs(raw) < 100:
         # YAML reads an unquoted `swagger: 2.0` as a number.
         version = repr(float(raw))
         warnings.append(
@@ -844,12 +855,17 @@ def _check_version(doc: Any, *, source: str, warnings: list[str]) -> str:
     )
     if not supported:
         raise SpecError(
-            f"`{field_name}: {raw!r}` is not a supported version. Supported: "
+            f"`{field_name}: {_short(raw)}` is not a supported version. Supported: "
             f"{_SUPPORTED}; convert the document to one of them.",
             source=source,
             pointer="/" + field_name,
         )
     return str(version)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _kind_name(value: Any) -> str:
@@ -875,6 +891,7 @@ class _File:
     data: Any = None
     is_yaml: bool = False
     plain_anchors: dict[str, str] = field(default_factory=dict)
+    owned: bool = True  # False for a caller's mapping, which is never changed
 
 
 # A `$ref` whose value does not start with `#`, in JSON text.
@@ -936,6 +953,8 @@ class _Loader:
         # Absolute refs that may name a `$id` of a file not read yet (3.1).
         self.unsettled: list[tuple[_File, dict[str, Any], str]] = []
         self.track_ids = False
+        self.remote_fetches = 0
+        self.remote_started: float | None = None
 
     # ---- entry points
 
@@ -996,7 +1015,15 @@ class _Loader:
         return self._finish(root, location=location, kind=kind)
 
     def _load_text(self, text: str, *, location: str | None) -> LoadedSpec:
-        raw = text.encode("utf-8")
+        try:
+            raw = text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise SpecError(
+                f"the text holds a lone UTF-16 surrogate ({exc.object[exc.start]!a} "
+                f"at character {exc.start}), which is not text; decode the file "
+                "as UTF-8 before passing it.",
+                source="<text>",
+            ) from None
         self.hasher.update(raw)
         root = _File(label="<text>", key=None, raw=raw)
         return self._finish(root, location=location, kind=_sniff_kind(text))
@@ -1008,9 +1035,10 @@ class _Loader:
         data: Any = source
         # The caller's data is never modified: copy it only when something in it
         # must be rewritten.
-        if _needs_plain_copy(data, remote_refs=self.allow_remote_refs):
+        copied = _needs_plain_copy(data, remote_refs=self.allow_remote_refs)
+        if copied:
             data = _plain_copy(data)
-        root = _File(label=label, key=None, data=data, is_yaml=True)
+        root = _File(label=label, key=None, data=data, is_yaml=True, owned=copied)
         return self._finish(root, location=location, kind="")
 
     # ---- the pipeline shared by every kind of source
@@ -1021,16 +1049,17 @@ class _Loader:
             root.data, root.is_yaml = _parse(
                 root.raw, source=root.label, kind=kind, warnings=self.warnings
             )
+            self._mend_surrogates(root, root.raw)
         version = _check_version(root.data, source=root.label, warnings=self.warnings)
         self.track_ids = version.startswith("3.1")
 
         self._process(root)
         if root.key is None and root.raw is None:
             # A mapping: hash its canonical JSON, now that it is known to be plain.
-            canonical = json.dumps(
-                root.data, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-            )
-            self.hasher.update(canonical.encode("utf-8"))
+            canonical = json.dumps(root.data, sort_keys=True, separators=(",", ":"))
+            if self._mend_surrogates(root, canonical):
+                canonical = json.dumps(root.data, sort_keys=True, separators=(",", ":"))
+            self.hasher.update(canonical.encode("ascii"))
         while self.queue or self.unsettled:
             while self.queue:
                 self._bundle(self.queue.popleft())
@@ -1060,6 +1089,7 @@ class _Loader:
         file.data, file.is_yaml = _parse(
             file.raw, source=file.label, kind=kind, warnings=self.warnings
         )
+        self._mend_surrogates(file, file.raw)
         self._process(file)
 
         bundle = self.root.data.setdefault(BUNDLE_KEY, {})
@@ -1070,7 +1100,39 @@ class _Loader:
                 source=self.root.label,
                 pointer="/" + escape_token(BUNDLE_KEY),
             )
+        if file.key in bundle:
+            # Only a document that came with its own bundle can have the key
+            # already (each file is bundled once): its entry would be lost.
+            raise SpecError(
+                f"`{BUNDLE_KEY}` already holds an entry for {file.key!r}, which "
+                "this document also refers to as a file; that field is reserved "
+                "for bundled files. Remove it from the document.",
+                source=self.root.label,
+                pointer=join_pointer("", BUNDLE_KEY, file.key),
+            )
         bundle[file.key] = file.data
+
+    def _mend_surrogates(self, file: _File, text: str | bytes) -> bool:
+        """Replace lone UTF-16 surrogates (`"\\ud800"` escapes: not text, and
+        fatal to any UTF-8 encoding of the tools) by U+FFFD, with a warning.
+
+        `text` is the file's source, or the canonical JSON of a mapping; it is
+        only searched for the escapes, so the walk happens only when needed.
+        """
+        pattern = _LONE_SURROGATE_BYTES if isinstance(text, bytes) else _LONE_SURROGATE
+        if not pattern.search(text):
+            return False
+        if file.raw is None and not file.owned:
+            file.data = _plain_copy(file.data)  # never change the caller's data
+            file.owned = True
+        found = _replace_surrogates(file.data)
+        if found:
+            count, pointer = len(found), found[0]
+            self.warnings.append(
+                f"{file.label}#{pointer}: {count} string(s) hold lone UTF-16 "
+                "surrogates, which are not text; each was replaced by U+FFFD"
+            )
+        return bool(found)
 
     def _process(self, file: _File) -> None:
         """Check and normalise one file, record its anchors, rewrite its refs."""
@@ -1088,12 +1150,13 @@ class _Loader:
         pending = [
             _Pending(node, None, f"{_WHERE}: {text}") for node, text in scan.notes
         ]
-        scopes: dict[int, str] = {}
+        scopes: dict[int, tuple[str, str]] = {}
         if scan.id_nodes:
             self._record_anchors(file, scan.id_nodes, pending)
             scopes = _ref_scopes(file.data, scan.refs, scan.id_nodes)
         for node in scan.refs:
-            self._rewrite_ref(file, node, pending, scopes.get(id(node), ""))
+            scope, resource = scopes.get(id(node), ("", ""))
+            self._rewrite_ref(file, node, pending, scope, resource)
         self._report(file, pending)
 
     def _report(self, file: _File, pending: list[_Pending]) -> None:
@@ -1111,12 +1174,18 @@ class _Loader:
     # ---- $ref rewriting
 
     def _rewrite_ref(
-        self, file: _File, node: dict[str, Any], pending: list[_Pending], scope: str
+        self,
+        file: _File,
+        node: dict[str, Any],
+        pending: list[_Pending],
+        scope: str = "",
+        resource: str = "",
     ) -> None:
         """Make `node`'s `$ref` local, or record why it cannot be.
 
         `scope` is the `$id` in force where the ref sits (3.1), which a
-        relative ref is resolved against before anything else.
+        relative ref is resolved against before anything else; `resource`
+        the pointer of the schema that declares it, which `#...` refers to.
         """
         ref = node["$ref"]
         if ref is None:
@@ -1132,8 +1201,17 @@ class _Loader:
             return  # not a reference (e.g. a property named "$ref"); left alone
 
         if ref.startswith("#"):
-            if file.key is not None and (ref == "#" or ref.startswith("#/")):
-                node["$ref"] = _mounted(file.key, ref[1:])
+            fragment = ref[1:]
+            if fragment and not fragment.startswith("/"):
+                return  # a plain-name `$anchor`, recorded as such
+            if resource and _pointer_exists(file.data, resource + fragment):
+                # Inside a `$id` schema, `#/x` means its own `/x`. Documents
+                # also write `#/components/...` there: kept document-wide.
+                fragment = resource + fragment
+                if file.key is None:
+                    node["$ref"] = "#" + fragment
+            if file.key is not None:
+                node["$ref"] = _mounted(file.key, fragment)
             return
         if scope:
             ref = urljoin(scope, ref)
@@ -1276,11 +1354,34 @@ class _Loader:
         if known is not None:
             return known, ""
 
+        limit = self._remote_limit()
+        if limit:
+            return None, f"$ref {ref!r} at {_WHERE} was not fetched: {limit}"
+        self.remote_fetches += 1
         try:
             raw, _ = self._fetch(url)
         except ConfigError as exc:
             return None, f"$ref {ref!r} at {_WHERE} could not be fetched: {exc}"
         return self._enqueue(_File(label=url, key=url, url=url, raw=raw)), ""
+
+    def _remote_limit(self) -> str:
+        """Why no more remote documents may be fetched, or ""."""
+        if self.remote_started is None:
+            self.remote_started = time.monotonic()
+        if self.remote_fetches >= _MAX_REMOTE_DOCUMENTS:
+            return (
+                f"this load already fetched {_MAX_REMOTE_DOCUMENTS} remote "
+                "documents, the most one load fetches; bundle the spec into "
+                "local files"
+            )
+        budget = self.remote_timeout * _REMOTE_BUDGET
+        if time.monotonic() - self.remote_started > budget:
+            return (
+                f"remote documents took over {budget:g} s to fetch in all "
+                f"({_REMOTE_BUDGET} x remote_timeout); bundle the spec into "
+                "local files"
+            )
+        return ""
 
     def _enqueue(self, file: _File) -> _File:
         self.known[file.path or file.url or file.label] = file
@@ -1305,7 +1406,7 @@ class _Loader:
             if local is None:
                 continue
             pointer = mount + local
-            base = _enclosing_id(file.data, local)
+            base, _ = _enclosing_id(file.data, local)
             own = node.get("$id")
             names: list[str] = []
             if isinstance(own, str) and own:
@@ -1509,50 +1610,123 @@ def _mounted(key: str, fragment: str) -> str:
     return f"#/{escape_token(BUNDLE_KEY)}/{token}{fragment}"
 
 
-def _enclosing_id(data: Any, pointer: str) -> str:
-    """The resolved `$id` in force at `pointer`: from the schemas above it."""
-    base = ""
+def _enclosing_id(data: Any, pointer: str) -> tuple[str, str]:
+    """The resolved `$id` in force at `pointer`, from the schemas above it,
+    and the pointer of the innermost one."""
+    base = resource = ""
     node = data
+    walked = ""
     for token in split_pointer(pointer):
         if isinstance(node, dict):
             own = node.get("$id")
             if isinstance(own, str) and own:
                 own = own.rstrip("#")
                 base = urljoin(base, own) if base else own
+                resource = walked
             node = node.get(token)
+            walked = join_pointer(walked, token)
         elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
             node = node[int(token)]
+            walked = join_pointer(walked, token)
         else:
             break
-    return base
+    return base, resource
 
 
 def _ref_scopes(
     data: Any, refs: list[dict[str, Any]], id_nodes: list[dict[str, Any]]
-) -> dict[int, str]:
-    """The `$id` in force at each relative, non-fragment `$ref` of `data`, by the
-    ref node's `id()`; refs outside every `$id` are left out."""
+) -> dict[int, tuple[str, str]]:
+    """For each relative `$ref` of `data` inside a schema with a `$id`, by the
+    ref node's `id()`: that `$id` (resolved) and the schema's pointer."""
     if not any(isinstance(n.get("$id"), str) and n["$id"] for n in id_nodes):
         return {}
     relative = [
         node
         for node in refs
-        if isinstance(ref := node["$ref"], str)
-        and not ref.startswith("#")
-        and not _is_remote(ref)
+        if isinstance(ref := node["$ref"], str) and not _is_remote(ref)
     ]
     if not relative:
         return {}
     pointers = _locate(data, {id(node) for node in relative})
-    scopes: dict[int, str] = {}
+    scopes: dict[int, tuple[str, str]] = {}
     for node in relative:
-        base = _enclosing_id(data, pointers.get(id(node), ""))
+        pointer = pointers.get(id(node), "")
+        base, resource = _enclosing_id(data, pointer)
         own = node.get("$id")
         if isinstance(own, str) and own:
             base = urljoin(base, own.rstrip("#")) if base else own.rstrip("#")
+            resource = pointer
         if base:
-            scopes[id(node)] = base
+            scopes[id(node)] = (base, resource)
     return scopes
+
+
+def _pointer_exists(data: Any, pointer: str) -> bool:
+    node = data
+    for token in split_pointer(pointer):
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return False
+    return True
+
+
+# A `\ud800`-style escape of a surrogate that is not half of a pair, in JSON
+# or YAML text (YAML may also write `\U0000d800`).
+_LONE_SURROGATE = re.compile(
+    r"\\(?:u|U0000)[dD][89abAB][0-9a-fA-F]{2}(?!\\(?:u|U0000)[dD][c-fC-F])"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\(?:u|U0000)[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_LONE_SURROGATE_BYTES = re.compile(_LONE_SURROGATE.pattern.encode("ascii"))
+
+
+def _replace_surrogates(root: Any) -> list[str]:
+    """Replace lone surrogates in every key and string of `root`, in place;
+    return the pointers of the containers where some were found."""
+    found: list[str] = []
+    stack: list[tuple[Any, str]] = [(root, "")]
+    seen: set[int] = set()
+    while stack:
+        node, pointer = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if type(node) is dict:
+            items = list(node.items())
+            if any(type(k) is str and _has_surrogate(k) for k, _ in items):
+                node.clear()
+                node.update((_mended(k), v) for k, v in items)
+                found.append(pointer)
+                items = list(node.items())
+        else:
+            items = list(enumerate(node))
+        for key, value in items:
+            if type(value) is str and _has_surrogate(value):
+                node[key] = _mended(value)
+                found.append(join_pointer(pointer, str(key)))
+            elif type(value) is dict or type(value) is list:
+                stack.append((value, join_pointer(pointer, str(key))))
+    return found
+
+
+def _has_surrogate(text: str) -> bool:
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _mended(text: str) -> str:
+    if not isinstance(text, str) or not _has_surrogate(text):
+        return text
+    # In a Python string every surrogate is a lone one: pairs are one character.
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def _is_remote(ref: Any) -> bool:

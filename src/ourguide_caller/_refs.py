@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from ._errors import SpecError
+from ._errors import SpecError, shown_pointer
 
 __all__ = ["RefResolver", "escape_token", "join_pointer", "split_pointer"]
 
@@ -91,8 +91,9 @@ class RefResolver:
                 node = node[int(token)]
             else:
                 raise SpecError(
-                    f"$ref target #{pointer} does not exist in the document "
-                    f"(no {token!r} there). Fix the reference or add the target.",
+                    f"$ref target {shown_pointer(pointer)} does not exist in the "
+                    f"document (no {token!r} there). Fix the reference or add the "
+                    "target.",
                     source=self.source,
                     pointer=referrer or pointer,
                 )

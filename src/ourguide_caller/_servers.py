@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 from ._errors import ConfigError, SpecError
 
@@ -135,7 +135,7 @@ def fill_server_url(
         )
 
     url = _VARIABLE.sub(substitute, template).strip()
-    parts = urlsplit(url)
+    parts = _split_server_url(url, source, pointer)
     if not parts.scheme:
         if location is None:
             raise ConfigError(
@@ -145,7 +145,7 @@ def fill_server_url(
                 setting="base_url",
             )
         url = urljoin(location, url)
-        parts = urlsplit(url)
+        parts = _split_server_url(url, source, pointer)
     if parts.scheme not in ("http", "https"):
         raise ConfigError(
             f"the server URL {url!r} ({source}#{pointer}) uses {parts.scheme}:, "
@@ -168,6 +168,19 @@ def fill_server_url(
         )
     _refuse_placeholder(template, parts.hostname or "", defaulted, source, pointer)
     return url.rstrip("/")
+
+
+def _split_server_url(url: str, source: str, pointer: str) -> SplitResult:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port out of range)
+    except ValueError as exc:
+        raise ConfigError(
+            f"the server URL {url!r} ({source}#{pointer}) is not a valid URL "
+            f"({exc}). Configure a base URL.",
+            setting="base_url",
+        ) from None
+    return parts
 
 
 def _refuse_placeholder(

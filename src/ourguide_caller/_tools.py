@@ -349,9 +349,15 @@ def build_tools(
     """
     source = resolver.source
     report = BuildReport(integration, source, spec_version)
-    paths = document.get("paths") or {}
+    paths = document.get("paths")
+    paths = {} if paths is None else paths
     if not isinstance(paths, Mapping):
-        raise SpecError("`paths` must be an object.", source=source, pointer="/paths")
+        raise SpecError(
+            f"`paths` must be an object mapping each path to its operations, not "
+            f"{type(paths).__name__}.",
+            source=source,
+            pointer="/paths",
+        )
 
     # Parameters that duplicate a credential, the spec's or the configured
     # one, are filled by the runtime and never offered to the model.
@@ -440,12 +446,19 @@ def _operations(
                 pointer=item_pointer,
             )
 
+        found = False
         for method in METHODS:
             if item.get(method) is not None:
+                found = True
                 pointer = join_pointer(item_pointer, method)
                 yield str(path), item, method, item[method], pointer
         if len(item) > len(_PATH_ITEM_FIELDS) or not item.keys() <= _PATH_ITEM_FIELDS:
             yield from _unusual_keys(str(path), item, item_pointer, report)
+        elif not found:
+            report.warnings.append(
+                f"{item_pointer}: the path item has no operations (no get, put, "
+                "post, delete, options, head, patch or trace)"
+            )
 
 
 def _unusual_keys(
@@ -546,6 +559,12 @@ def _draft_operation(
         requirements = ()
 
     operation_id = operation.get("operationId")
+    if operation_id is not None and not isinstance(operation_id, str | int):
+        notes.append(
+            f"operationId is {type(operation_id).__name__}, not a string; the "
+            "tool is named after its method and path"
+        )
+        operation_id = None
     return _Draft(
         operation_id=str(operation_id) if operation_id else None,
         method=method.upper(),
