@@ -1021,3 +1021,18 @@ x-p: {{$ref: "p.yaml#/P"}}
 
     with pytest.raises(SpecError, match="already holds an entry for 'p.yaml'"):
         load_spec(root)
+
+
+def test_a_ref_to_a_folder_says_so(tmp_path: Path) -> None:
+    (tmp_path / "schemas").mkdir()
+    root = write(
+        tmp_path,
+        "root.yaml",
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n"
+        "x-a: {$ref: '.'}\nx-b: {$ref: 'schemas'}\n",
+    )
+
+    spec = load_spec(root)
+
+    assert "names a folder" in spec.broken_refs["."]
+    assert "names a folder" in spec.broken_refs["schemas"]

@@ -66,7 +66,7 @@ class SpecError(ConfigError):
 
     def __init__(self, message: str, *, source: str, pointer: str = "") -> None:
         location = _bundled_location(pointer) or (
-            f"{source}#{pointer}" if pointer else source
+            f"{source}#{_shortened(pointer)}" if pointer else source
         )
         super().__init__(f"{location}: {message}")
         self.source = source
@@ -77,6 +77,15 @@ class SpecError(ConfigError):
 # Where the loader mounts the files a multi-file document refers to
 # (`_loader.BUNDLE_KEY`); a pointer into it is shown as the file's own.
 _BUNDLED = "/x-ourguide-bundled/"
+
+
+def _shortened(pointer: str, limit: int = 240) -> str:
+    """A pointer fit for a message: the middle of a very deep one is elided
+    (`.pointer` keeps it whole)."""
+    if len(pointer) <= limit:
+        return pointer
+    half = limit // 2
+    return f"{pointer[:half]}/.../{pointer[-half:].partition('/')[2]}"
 
 
 def shown_pointer(pointer: str) -> str:
@@ -91,7 +100,7 @@ def _bundled_location(pointer: str) -> str:
         return ""
     key, _, rest = pointer[len(_BUNDLED) :].partition("/")
     key = key.replace("~1", "/").replace("~0", "~")
-    return f"{key}#{'/' + rest if rest else ''}"
+    return f"{key}#{_shortened('/' + rest) if rest else ''}"
 
 
 class IdentityTokenError(OurguideError):

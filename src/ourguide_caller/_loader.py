@@ -1311,7 +1311,13 @@ class _Loader:
             return known, ""
 
         root_dir = self.root_dir
-        if not target.startswith(os.path.join(root_dir, "")):
+        inside = target == root_dir or target.startswith(os.path.join(root_dir, ""))
+        if inside and os.path.isdir(target):
+            return None, (
+                f"$ref {base!r} at {_WHERE} names a folder, not a file; name the "
+                "file (and a #/pointer inside it)"
+            )
+        if not inside:
             if not os.path.exists(target):
                 return None, (
                     f"file {base!r} referred from {_WHERE} does not exist (and would "

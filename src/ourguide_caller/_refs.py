@@ -117,7 +117,7 @@ class RefResolver:
                     "loaded; only references within the document (or to files "
                     "beside it, when it is loaded from a file) are followed"
                 )
-            raise SpecError(reason + ".", source=self.source, pointer=at)
+            raise SpecError(reason.rstrip(".") + ".", source=self.source, pointer=at)
         fragment = ref[1:]
         if "%" in fragment:
             fragment = unquote(fragment)

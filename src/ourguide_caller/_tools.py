@@ -436,7 +436,7 @@ def _operations(
             item, _ = resolver.deref(raw_item, item_pointer)
         except SpecError as exc:
             report.operations.append(
-                OperationReport("*", str(path), item_pointer, skipped=exc.reason)
+                OperationReport("*", str(path), item_pointer, skipped=str(exc))
             )
             continue
         if not isinstance(item, dict):

@@ -116,6 +116,13 @@ def validate_document(spec: LoadedSpec) -> bool:
         ) from None
     except SpecError:
         raise
+    except RecursionError:
+        raise SpecError(
+            "the document nests too deeply for the OpenAPI validator to walk "
+            "(hundreds of levels). Flatten the deep part, or move it into "
+            "components and refer to it with $ref.",
+            source=spec.source,
+        ) from None
     except Exception as exc:
         # The validator's resolver raises its own error types for references
         # it cannot follow; report them like any other invalid document.
