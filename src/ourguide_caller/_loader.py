@@ -1119,8 +1119,13 @@ class _Loader:
         `text` is the file's source, or the canonical JSON of a mapping; it is
         only searched for the escapes, so the walk happens only when needed.
         """
-        pattern = _LONE_SURROGATE_BYTES if isinstance(text, bytes) else _LONE_SURROGATE
-        if not pattern.search(text):
+        if isinstance(text, bytes):
+            quick, pattern = _SURROGATE_ESCAPE_BYTES, _LONE_SURROGATE_BYTES
+        else:
+            quick, pattern = _SURROGATE_ESCAPE, _LONE_SURROGATE
+        # The quick pattern starts with a literal, which `re` scans for fast
+        # (about 1 ms on 4 MB); the exact one is only run on what it finds.
+        if not quick.search(text) or not pattern.search(text):
             return False
         if file.raw is None and not file.owned:
             file.data = _plain_copy(file.data)  # never change the caller's data
@@ -1685,6 +1690,8 @@ _LONE_SURROGATE = re.compile(
     r"\\(?:u|U0000)[dD][89abAB][0-9a-fA-F]{2}(?!\\(?:u|U0000)[dD][c-fC-F])"
     r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\(?:u|U0000)[dD][c-fC-F][0-9a-fA-F]{2}"
 )
+_SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F]")
+_SURROGATE_ESCAPE_BYTES = re.compile(_SURROGATE_ESCAPE.pattern.encode("ascii"))
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _LONE_SURROGATE_BYTES = re.compile(_LONE_SURROGATE.pattern.encode("ascii"))
 
