@@ -55,12 +55,20 @@ most optional arguments, so pass the model's arguments through
 `drop_strict_nulls(tool, arguments)` before `Runtime.call` (it works at every
 level, not only the top one). A null sent for an optional property that
 allowed null anyway becomes "not given" too: strict mode cannot tell the two
-apart. Keywords strict mode does not take are removed (the model sees less,
-the runtime still checks them); `oneOf` is read as `anyOf`, `allOf` is merged
+apart. `oneOf` is read as `anyOf` (as the runtime reads it), `allOf` is merged
 into one schema, keywords beside an `anyOf` move into its branches, and a
-schema without a type takes the one its keywords or examples show. A tool
-whose schema cannot be made strict (a free-form object or value, a limit
-exceeded) is exported without strict mode, and that is recorded too.
+schema without a type takes the one its keywords or examples show.
+
+A tool is exported strict only when every argument set its strict schema
+allows passes, after `drop_strict_nulls`, the shape the runtime checks
+against the tool's own schema. Annotations and the few value checks strict
+mode cannot express (`minLength`, `maxLength`, `uniqueItems`) are removed,
+with a recorded change: the model sees less, the runtime still checks them
+and says which value to fix. A conversion that would lose anything else (a
+`not`, a required name the object declares no property for, allOf values
+that cannot be combined, ...) or a schema that cannot be made strict at all
+(a free-form object or value, a limit exceeded) makes the tool non-strict,
+and that is recorded too.
 
 Exported schemas share their parts with `Tool.input_schema` where nothing
 changed: treat them as read-only, like the tool's own schema. Exports never
@@ -152,6 +160,20 @@ _STRICT_KEEP = frozenset(
 _STRICT_REBUILT = frozenset(
     {"properties", "required", "additionalProperties", "items", "anyOf"}
 )
+
+# Keywords strict mode does not take whose removal leaves the shape of valid
+# arguments alone: annotations, which the runtime does not check either, and
+# length and uniqueness checks on values the model writes anyway (the runtime
+# still checks them and says which value to fix). Removing any other keyword
+# would let strict-valid arguments fail the runtime's check for their shape
+# (a `not`, a `dependentRequired`, ...), so a tool with one is not strict.
+_STRICT_REMOVABLE = _ANNOTATIONS | {
+    "contentMediaType",
+    "contentEncoding",
+    "minLength",
+    "maxLength",
+    "uniqueItems",
+}
 
 # When allOf members disagree on a bound, the tighter one holds for both.
 _LOWER_BOUNDS = frozenset(
@@ -473,6 +495,7 @@ def _openai_function(tool: Tool, strict: bool, log: _Changes) -> dict[str, Any]:
         return function
 
     try:
+        _check_strict_root(tool)
         converter = _Strict(parameters)
         strict_parameters = converter.convert()
     except _NotStrict as exc:
@@ -486,6 +509,18 @@ def _openai_function(tool: Tool, strict: bool, log: _Changes) -> dict[str, Any]:
     function["parameters"] = strict_parameters
     function["strict"] = True
     return function
+
+
+def _check_strict_root(tool: Tool) -> None:
+    """A top-level keyword OpenAI refuses is removed from the export, but the
+    runtime still checks it: strict-valid arguments could fail it."""
+    schema = tool.input_schema
+    for key in _OPENAI_ROOT_BANNED:
+        if isinstance(schema, Mapping) and key in schema:
+            raise _NotStrict(
+                f"the top level has {key!r}, which OpenAI does not take there and "
+                "the runtime still checks"
+            )
 
 
 def _mcp_annotations(tool: Tool) -> dict[str, Any]:
@@ -658,8 +693,14 @@ class _Strict:
         ref = node["$ref"]
         self._target(ref, path)
         for key in node:
-            if key != "$ref":
-                self._note(f"keyword {key!r} beside $ref removed", path)
+            if key == "$ref":
+                continue
+            if key not in _ANNOTATIONS:
+                raise _NotStrict(
+                    f"{_where(path)} has {key!r} beside $ref, which strict mode "
+                    "cannot keep and the runtime still checks"
+                )
+            self._note(f"keyword {key!r} beside $ref removed", path)
         return {"$ref": ref}
 
     def _plain(
@@ -675,11 +716,17 @@ class _Strict:
                 self._note(f"format {value!r} removed", path)
             elif key in _STRICT_KEEP:
                 out[key] = value
-            else:
+            elif key in _STRICT_REMOVABLE or _only_other_names(key, value, node):
                 self._note(f"keyword {key!r} removed", path)
+            else:
+                raise _NotStrict(
+                    f"{_where(path)} has {key!r}, which strict mode does not take "
+                    "and the runtime still checks"
+                )
 
         if "anyOf" in node:
             out["anyOf"] = self._branches(node["anyOf"], f"{path}/{branches}")
+        _meet_values(out, path)
         note = _infer_type(out, node, path)
         if note is not None:
             self._note(note, path)
@@ -729,8 +776,14 @@ class _Strict:
         for name, sub in properties.items():
             child = self._node(sub, f"{path}/properties/{escape_token(str(name))}")
             converted[name] = child if name in needed else _nullable(child)
-        if needed - set(properties):
-            self._note("required name(s) without a property dropped", path)
+        missing = [n for n in needed if n not in properties]
+        if missing:
+            # Strict mode cannot send a name it does not declare, and the
+            # runtime would refuse every call without it.
+            raise _NotStrict(
+                f"{_where(path)} requires {sorted(missing)[0]!r}, which it "
+                "declares no property for"
+            )
 
         out["properties"] = converted
         out["required"] = list(converted)
@@ -745,8 +798,10 @@ class _Strict:
         converted; bounds take the tighter value; types and enums intersect.
         """
         merged: dict[str, Any] = {}
-        for part in self._parts(schema, path, 0):
+        parts = self._parts(schema, path, 0)
+        for part in parts:
             self._merge_part(merged, part, path)
+        _close_like_parts(merged, parts, path)
         if id(schema) not in self._made:
             self._note("'allOf' merged into one schema", path)
         return merged
@@ -814,6 +869,13 @@ class _Strict:
             return max(current, value)
         if _numbers(current, value) and key in _UPPER_BOUNDS:
             return min(current, value)
+        if key == "const":
+            raise _NoValue(f"allOf at {path or '/'} has consts that differ")
+        if key not in _STRICT_REMOVABLE and key != "format":
+            # Keeping one would let values through that the other refuses.
+            raise _NotStrict(
+                f"allOf at {path or '/'} has {key!r} values strict mode cannot combine"
+            )
         if key not in _ANNOTATIONS:
             self._note(f"conflicting {key!r} values in allOf: kept the first", path)
         return current
@@ -845,6 +907,87 @@ class _Strict:
     def _note(self, note: str, path: str) -> None:
         entry = self._notes.setdefault(note, [path, 0])
         entry[1] += 1
+
+
+def _close_like_parts(
+    merged: dict[str, Any], parts: list[Mapping[str, Any]], path: str
+) -> None:
+    """Keep in `merged` only the properties every closed part allows.
+
+    The tool's schema already reads an allOf of closed objects as their
+    closed union where it could; a closed part left (reached through $ref)
+    is checked literally by the runtime, so a property it does not declare
+    can never be sent, and requiring one leaves nothing that could match.
+    """
+    properties = merged.get("properties")
+    if not isinstance(properties, Mapping):
+        return
+    allowed = set(properties)
+    for part in parts:
+        if "additionalProperties" not in part or not _is_false(
+            part["additionalProperties"]
+        ):
+            continue
+        if part.get("patternProperties"):
+            raise _NotStrict(f"allOf at {path or '/'} closes a part by patterns")
+        declared = part.get("properties")
+        allowed &= set(declared) if isinstance(declared, Mapping) else set()
+    if allowed == set(properties):
+        return
+    required = merged.get("required")
+    needed = set(required) if isinstance(required, list) else set()
+    if needed - allowed:
+        raise _NoValue(
+            f"allOf at {path or '/'} requires a property one of its closed "
+            "members does not allow"
+        )
+    merged["properties"] = {n: s for n, s in properties.items() if n in allowed}
+
+
+def _only_other_names(key: str, value: Any, node: Mapping[str, Any]) -> bool:
+    """Whether `patternProperties` only speak of names the object does not
+    declare: strict mode closes the object to those, so dropping the patterns
+    takes nothing away from what strict arguments may hold."""
+    if key != "patternProperties" or not isinstance(value, Mapping):
+        return False
+    declared = node.get("properties")
+    names = list(declared) if isinstance(declared, Mapping) else []
+    try:
+        return not any(re.search(str(p), str(n)) for p in value for n in names)
+    except re.error:
+        return False
+
+
+def _meet_values(out: dict[str, Any], path: str) -> None:
+    """One list of allowed values where merged parts gave a const, an enum
+    and a type (all must hold); `_NoValue` when no value meets them all."""
+    values = out.get("enum")
+    if "const" in out:
+        values = [out["const"]] if values is None else values
+        values = [v for v in values if _same(v, out["const"])]
+    if values is None:
+        return
+    if "type" in out:
+        kinds = _types(out["type"])
+        values = [v for v in values if _of_type(v, kinds)]
+    if not values:
+        raise _NoValue(f"{_where(path)} allows no value of its enum, const and type")
+    if "const" in out:
+        out.pop("enum", None)
+    elif len(values) < len(out["enum"]):
+        out["enum"] = values
+
+
+def _same(a: Any, b: Any) -> bool:
+    """JSON equality (Python has True == 1)."""
+    return a == b and _json_type(a) == _json_type(b)
+
+
+def _of_type(value: Any, kinds: list[str]) -> bool:
+    kind = _json_type(value)
+    if kind == "number" and isinstance(value, float) and value.is_integer():
+        kind = "integer"
+    return kind in kinds or (kind == "integer" and "number" in kinds)
 
 
 def _where(path: str) -> str:

@@ -17,6 +17,14 @@ so `SchemaSession.convert` rewrites each piece:
   input, `allOf` is merged into one schema where that is exact, and keywords
   that mean nothing to a validator or a model (`xml`, `discriminator`, `x-*`,
   ...) are dropped.
+* No tool ships a schema nothing can satisfy because of a data error: an
+  `allOf` of objects that each forbid extra properties is read as their
+  closed union at every level (a property several members declare merges the
+  same way); a required name a closed object does not allow is dropped; an
+  `enum` or `const` value its own `type` refuses is respelled in that type
+  (`1` as "1" for a string) or, when it has no spelling there, widens the
+  type; an array's enum of item values becomes the items' enum; an empty
+  `enum` is ignored.
 
 Anything that is not exact, and every lenient reading of an invalid schema, is
 recorded in `SchemaSession.notes`; input that cannot be read is a `SpecError`.
@@ -34,6 +42,7 @@ between sessions and between places in one output, so they are never mutated:
 from __future__ import annotations
 
 import datetime
+import json
 import math
 import re
 import warnings
@@ -47,7 +56,7 @@ import jsonschema_rs
 from ._errors import SpecError
 from ._refs import RefResolver, escape_token, split_pointer
 from ._subschemas import ANNOTATIONS as _ANNOTATIONS
-from ._subschemas import SUB_ONE, changed_subschemas
+from ._subschemas import SUB_ONE, changed_subschemas, changed_subschemas_at
 
 __all__ = [
     "MAX_INLINE_DEPTH",
@@ -275,6 +284,9 @@ class SchemaSession:
         self._note_log: list[_NoteEntry] = []
         self._note_keys: set[tuple[Any, ...]] = set()
         self._hidden_notes = 0
+        # A closed object requiring a name it does not allow was met: the
+        # finished schema is checked for what is still unsatisfiable.
+        self._pending = False
 
         self._requested: set[_Key] = set()
         self._queue: deque[_Key] = deque()
@@ -322,10 +334,30 @@ class SchemaSession:
         while self._queue:
             key = self._queue.popleft()
             bodies[key] = self._define(key)
-        if not bodies:
-            return root
+        if bodies:
+            root = self._attach_defs(root, bodies)
+        if self._pending:
+            root = self._drop_unmeetable(root)
+        return root
 
-        return self._attach_defs(root, bodies)
+    def _drop_unmeetable(self, root: dict[str, Any]) -> dict[str, Any]:
+        """`root` without the required names a closed object does not allow
+        (no object could have them, so the tool could never be called), each
+        drop noted. Done on the finished schema, because a node that requires
+        a name it lacks may still be merged into a closed union that has it."""
+        lost: list[str] = []
+        fixed = _meetable(root, "", {}, lost)
+        if lost:
+            shown = ", ".join(lost[:3])
+            more = f" and {len(lost) - 3} more" if len(lost) > 3 else ""
+            self._note(
+                ("closed-required",),
+                f"input schema {shown}{more}: required but allowed by no "
+                "property of its closed object (additionalProperties: false, "
+                "or an allOf of such objects read as their closed union); "
+                "dropped, as no object could meet the requirement",
+            )
+        return fixed
 
     def mark(self) -> tuple[int, int, int, int]:
         """A position in the session, for `self_contained_since`."""
@@ -350,6 +382,11 @@ class SchemaSession:
     def _note(self, key: tuple[Any, ...], message: str) -> None:
         """Record a note once per key; past `MAX_NOTES`, keep a running count."""
         self._note_log.append((key, message))
+        if key == _PENDING:
+            # Logged (so memoised pieces replay it) but not shown: `finish`
+            # decides whether there is anything to report.
+            self._pending = True
+            return
         if key in self._note_keys:
             return
         self._note_keys.add(key)
@@ -405,6 +442,9 @@ class SchemaSession:
                 handler(self, out, key, value, ptr, depth, lit)
             elif key not in _DEFERRED:
                 self._other_keyword(key, ptr)
+
+        if "enum" in out or "const" in out:
+            self._fit_values(out, ptr, node.get("nullable") is True)
 
         # Keywords whose meaning depends on their neighbours come last.
         if not _DEFERRED.isdisjoint(node):
@@ -468,7 +508,14 @@ class SchemaSession:
         if "allOf" in node:
             members = self._schema_list(node["allOf"], ptr + "/allOf", depth, lit)
             if members is not None:
-                out = _combine_all_of(out, members)
+                lost: list[str] = []
+                out = _combine_all_of(out, members, lost)
+                if lost:
+                    self._note(_PENDING, "")
+
+        if out.get("additionalProperties") is False and "required" in out:
+            if _closed_misses(out):
+                self._note(_PENDING, "")
 
         if "nullable" in node:
             out = self._nullable(out, node["nullable"], ptr)
@@ -493,7 +540,11 @@ class SchemaSession:
         own = self._schema(siblings, ptr, depth, lit)
         if not isinstance(own, dict):
             return ref_out
-        return _combine_all_of(own, [ref_out])
+        lost: list[str] = []
+        out = _combine_all_of(own, [ref_out], lost)
+        if lost:
+            self._note(_PENDING, "")
+        return out
 
     def _ref_siblings_30(
         self, ref_out: _Schema, siblings: dict[str, Any], ptr: str
@@ -943,6 +994,88 @@ class SchemaSession:
             str(name): list(dict.fromkeys(names)) for name, names in value.items()
         }
 
+    # -- enum and const against type -------------------------------------
+
+    def _fit_values(self, out: dict[str, Any], ptr: str, nullable: bool) -> None:
+        """Make `enum` and `const` agree with `type`. Read literally, a value
+        the type refuses can never be sent, and an empty enum or one whose
+        every value the type refuses makes the schema unsatisfiable; each is
+        a data error with one likely meaning, read that way and noted."""
+        if out.get("enum") == []:
+            del out["enum"]
+            self._note(
+                ("enum-empty",),
+                f"#{ptr}/enum: an empty enum allows no value; ignored",
+            )
+        kind = out.get("type")
+        if kind is None:
+            return
+        types = [kind] if isinstance(kind, str) else list(kind)
+        declared = len(types)
+        if nullable and "null" not in types:
+            types.append("null")  # `nullable` adds it to the type later
+        enum = out.get("enum")
+        # The common case, checked at once: strings of a string type.
+        if (
+            types == ["string"]
+            and "const" not in out
+            and all(type(v) is str for v in enum or ())
+        ):
+            return
+
+        if "enum" in out and self._enum_of_items(out, types, ptr):
+            return
+        if "enum" in out:
+            out["enum"] = _unique([self._fit(v, types, ptr, "enum") for v in enum])
+        if "const" in out:
+            out["const"] = self._fit(out["const"], types, ptr, "const")
+        widened = [t for t in types[declared:] if t != "null" or not nullable]
+        if widened:
+            out["type"] = [*types[:declared], *widened]
+
+    def _fit(self, value: Any, types: list[str], ptr: str, key: str) -> Any:
+        """`value` as the type allows it: in the type's spelling when it has
+        one (a YAML scalar typed by hand: `1` for "1"), else with its own type
+        added to `types`."""
+        if _fits(value, types):
+            return value
+        spelled = _spelled(value, types)
+        if spelled is not _NO_SPELLING:
+            self._note(
+                ("enum-spelled", key),
+                f"#{ptr}/{key}: {value!r} does not match the type "
+                f"{'/'.join(types)}; read as {spelled!r}",
+            )
+            return spelled
+        kind = _value_type(value)
+        types.append(kind)
+        self._note(
+            ("enum-widened", key),
+            f"#{ptr}/{key}: {value!r} does not match the type "
+            f"{'/'.join(types[:-1])}; the type is widened to allow {kind} "
+            "values too",
+        )
+        return value
+
+    def _enum_of_items(self, out: dict[str, Any], types: list[str], ptr: str) -> bool:
+        """An array's enum of scalars that its items allow lists the allowed
+        items (`type: array, enum: [a, b]` beside `items: {type: string}`)."""
+        items = out.get("items")
+        if types != ["array"] or not isinstance(items, dict) or "enum" in items:
+            return False
+        item_types = items.get("type")
+        if "$ref" in items or item_types is None:
+            return False
+        item_types = [item_types] if isinstance(item_types, str) else item_types
+        if not all(_fits(v, item_types) for v in out["enum"]):
+            return False
+        out["items"] = {**items, "enum": out.pop("enum")}
+        self._note(
+            ("enum-items",),
+            f"#{ptr}/enum: values of the items, not arrays; read as the items' enum",
+        )
+        return True
+
     # -- deferred keywords ------------------------------------------------
 
     def _exclusive(
@@ -1195,9 +1328,13 @@ _HANDLERS = _handlers()
 # -- allOf ----------------------------------------------------------------
 
 
-def _combine_all_of(own: dict[str, Any], members: list[_Schema]) -> dict[str, Any]:
+def _combine_all_of(
+    own: dict[str, Any], members: list[_Schema], lost: list[str] | None = None
+) -> dict[str, Any]:
     """`own` (a schema's other keywords) and its converted `allOf` members as
-    one schema: merged when that is exact, else with `allOf` kept."""
+    one schema: merged when that is exact, else with `allOf` kept. Required
+    names a closed union does not allow go to `lost` (as pointers relative to
+    the schema), for the session to drop when it finishes."""
     if "allOf" in own:
         members = [*own["allOf"], *members]
         own = {k: v for k, v in own.items() if k != "allOf"}
@@ -1217,7 +1354,7 @@ def _combine_all_of(own: dict[str, Any], members: list[_Schema]) -> dict[str, An
     ):
         return {**members[0], **own}
 
-    merged = _merge_objects([own, *members])
+    merged = _merge_objects([own, *members], [] if lost is None else lost, "")
     if merged is not None:
         return merged
     return {**own, "allOf": members}
@@ -1230,62 +1367,247 @@ _MERGE_SAME = frozenset(
     {"minProperties", "maxProperties", "default", "readOnly", "writeOnly"}
 )
 
+# A member with one of these cannot give its `properties` away: the keyword
+# reads them where they are (or names the member's properties through $ref).
+_KEEPS_PROPERTIES = ("$ref", "patternProperties", "unevaluatedProperties")
 
-def _merge_objects(parts: list[_Schema]) -> dict[str, Any] | None:
-    """Merge object-ish schemas into one, or None when that would not be exact."""
-    out: dict[str, Any] = {}
-    props: dict[str, Any] = {}
-    required: dict[str, None] = {}
-    descriptions: list[str] = []
-    closed = False
 
+def _merge_objects(
+    parts: list[_Schema], lost: list[str], at: str
+) -> dict[str, Any] | None:
+    """Merge object-ish schemas into one, or None when that would not be exact.
+
+    Read literally, parts that each close themselves
+    (`additionalProperties: false`) make an allOf no object satisfies; what
+    authors mean (and what the API accepts) is the union of their properties,
+    closed. That reading holds whenever a part is closed, so such parts always
+    merge: a property several parts declare gets their schemas merged the same
+    way (the reading applies at every level), and the keywords that cannot be
+    merged stay behind in an `allOf` of what is left of each part.
+    """
+    closed = any(
+        isinstance(p, dict) and p.get("additionalProperties") is False for p in parts
+    )
+    merge = _ObjectMerge(closed, lost, at)
     for part in parts:
-        if not isinstance(part, dict):
+        if not merge.add(part):
             return None
-        for key, value in part.items():
-            if key == "properties":
-                for name, sub in value.items():
-                    known = props.setdefault(name, sub)
-                    if known is not sub and known != sub:
-                        return None
-            elif key == "required":
-                required.update(dict.fromkeys(value))
-            elif key == "type":
-                if value != "object":
-                    return None
-                out["type"] = "object"
-            elif key == "description":
-                if value not in descriptions:
-                    descriptions.append(value)
-            elif key in ("title", "examples"):
-                out.setdefault(key, value)
-            elif key == "deprecated":
-                out[key] = out.get(key, False) or value
-            elif key in _MERGE_SAME:
-                if key in out and out[key] != value:
-                    return None
-                out[key] = value
-            elif key == "additionalProperties" and isinstance(value, bool):
-                # Read literally, members that each close themselves make an
-                # allOf no object satisfies; what authors mean (and what the
-                # API accepts) is the union of their properties, closed.
-                closed = closed or value is False
-            else:
-                return None
+    return merge.result(parts[0])
 
-    # The schema's own description says most; members' only when it has none.
-    own = parts[0]
-    if isinstance(own, dict) and "description" in own:
-        out["description"] = own["description"]
-    elif descriptions:
-        out["description"] = "\n\n".join(descriptions)
-    if props:
-        out["properties"] = props
-    if required:
-        out["required"] = list(required)
-    if closed:
-        out["additionalProperties"] = False
-    return out
+
+class _ObjectMerge:
+    """The state of one `_merge_objects` call."""
+
+    def __init__(self, closed: bool, lost: list[str], at: str) -> None:
+        self.closed = closed
+        self.lost = lost
+        self.at = at
+        self.out: dict[str, Any] = {}
+        self.props: dict[str, Any] = {}
+        self.required: dict[str, None] = {}
+        self.descriptions: list[str] = []
+        # What could not be merged, one schema per part (closed reading only).
+        self.rests: list[_Schema] = []
+
+    def add(self, part: _Schema) -> bool:
+        """Merge one part; False when the merge would not be exact."""
+        if not isinstance(part, dict):
+            return False
+        if self.closed and not _gives_properties(part):
+            # Kept whole; its own property names still belong to the union.
+            self.rests.append(part)
+            for name in part.get("properties") or {}:
+                self.props.setdefault(name, True)
+            return True
+
+        rest: dict[str, Any] = {}
+        for key, value in part.items():
+            if not self._key(key, value):
+                if not self.closed:
+                    return False
+                rest[key] = value
+        if list(rest) == ["allOf"] and isinstance(rest["allOf"], list):
+            self.rests.extend(rest["allOf"])
+        elif rest:
+            self.rests.append(rest)
+        return True
+
+    def _key(self, key: str, value: Any) -> bool:
+        out = self.out
+        if key == "properties":
+            return self._properties(value)
+        if key == "required":
+            self.required.update(dict.fromkeys(value))
+        elif key == "type":
+            if value != "object":
+                return False
+            out["type"] = "object"
+        elif key == "description":
+            if value not in self.descriptions:
+                self.descriptions.append(value)
+        elif key in ("title", "examples"):
+            out.setdefault(key, value)
+        elif key == "deprecated":
+            out[key] = out.get(key, False) or value
+        elif key in _MERGE_SAME:
+            if key in out and out[key] != value:
+                return False
+            out[key] = value
+        elif key != "additionalProperties" or not isinstance(value, bool):
+            # A boolean additionalProperties is read through `closed`.
+            return False
+        return True
+
+    def _properties(self, value: dict[str, Any]) -> bool:
+        for name, sub in value.items():
+            known = self.props.setdefault(name, sub)
+            if known is sub or known == sub:
+                continue
+            both = self._both(known, sub, f"{self.at}/properties/{escape_token(name)}")
+            if both is None:
+                return False
+            self.props[name] = both
+        return True
+
+    def _both(self, known: _Schema, sub: _Schema, at: str) -> _Schema | None:
+        """One schema for a property two parts declare: their merge, or under
+        the closed reading their allOf (exact, if not merged)."""
+        if known is True:
+            return sub
+        if sub is True:
+            return known
+        merged = _merge_objects([known, sub], self.lost, at)
+        if merged is not None:
+            return merged
+        return {"allOf": [known, sub]} if self.closed else None
+
+    def result(self, own: _Schema) -> dict[str, Any]:
+        out = self.out
+        # The schema's own description says most; members' only when it has none.
+        if isinstance(own, dict) and "description" in own:
+            out["description"] = own["description"]
+        elif self.descriptions:
+            out["description"] = "\n\n".join(self.descriptions)
+        if self.props:
+            out["properties"] = self.props
+        if self.closed:
+            # A name no part declares (a readOnly property left out, a typo)
+            # cannot be sent to a closed object. It is kept for now, as a merge
+            # further up may still declare it; the session drops what is left
+            # when it finishes.
+            self.lost.extend(
+                f"{self.at}/required/{escape_token(n)}"
+                for n in self.required
+                if n not in self.props
+            )
+            out["additionalProperties"] = False
+        if self.required:
+            out["required"] = list(self.required)
+        if self.rests:
+            out["allOf"] = self.rests
+        return out
+
+
+def _gives_properties(part: dict[str, Any]) -> bool:
+    """Whether a part's `properties` may move into the merged schema."""
+    extra = part.get("additionalProperties", False)
+    return isinstance(extra, bool) and all(k not in part for k in _KEEPS_PROPERTIES)
+
+
+# -- enum values -----------------------------------------------------------
+
+_NO_SPELLING = object()
+
+
+def _value_type(value: Any) -> str:
+    """The JSON Schema type of a JSON value (the narrowest: 1 is an integer)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "integer" if value.is_integer() else "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def _fits(value: Any, types: list[str]) -> bool:
+    kind = _value_type(value)
+    return kind in types or (kind == "integer" and "number" in types)
+
+
+def _spelled(value: Any, types: list[str]) -> Any:
+    """`value` written as one of `types` when it has an obvious spelling there
+    (JSON text for a string; a numeric or true/false string as the value),
+    else `_NO_SPELLING`."""
+    if "string" in types and isinstance(value, bool | int | float):
+        return json.dumps(value)
+    if isinstance(value, str) and ("integer" in types or "number" in types):
+        number = _parse_number(value)
+        if number is not None and _fits(number, types):
+            return number
+    if isinstance(value, str) and "boolean" in types and value in ("true", "false"):
+        return value == "true"
+    return _NO_SPELLING
+
+
+def _unique(values: list[Any]) -> list[Any]:
+    """`values` without repeats (spelling values anew may have made some)."""
+    seen: set[str] = set()
+    kept = []
+    for value in values:
+        key = json.dumps(value, sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            kept.append(value)
+    return kept
+
+
+# -- unmeetable requirements ----------------------------------------------
+
+# The note key that flags a closed object requiring what it does not allow.
+_PENDING = ("closed-required-pending",)
+
+
+def _closed_misses(schema: dict[str, Any]) -> list[str]:
+    """The required names a closed schema allows no property for."""
+    declared = schema.get("properties") or {}
+    patterns = schema.get("patternProperties") or {}
+    return [
+        name
+        for name in schema.get("required") or ()
+        if name not in declared and not any(re.search(p, name) for p in patterns)
+    ]
+
+
+def _meetable(schema: Any, at: str, done: dict[int, Any], lost: list[str]) -> Any:
+    """`schema` with the unmeetable required names of closed objects dropped;
+    copy-on-write, with `done` memoising the shared parts by identity."""
+    if not isinstance(schema, dict):
+        return schema
+    known = done.get(id(schema))
+    if known is not None:
+        return known
+
+    changed = changed_subschemas_at(
+        schema, lambda sub, where: _meetable(sub, at + where, done, lost)
+    )
+    result = {**schema, **changed} if changed else schema
+
+    missing = (
+        _closed_misses(result) if result.get("additionalProperties") is False else []
+    )
+    if missing:
+        lost.extend(f"{at}/required/{escape_token(n)}" for n in missing)
+        kept = [n for n in result["required"] if n not in missing]
+        result = {k: v for k, v in result.items() if k != "required"}
+        if kept:
+            result["required"] = kept
+    done[id(schema)] = result
+    return result
 
 
 # -- names ----------------------------------------------------------------

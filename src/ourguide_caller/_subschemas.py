@@ -10,7 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["ANNOTATIONS", "SUB_LIST", "SUB_MAP", "SUB_ONE", "changed_subschemas"]
+__all__ = [
+    "ANNOTATIONS",
+    "SUB_LIST",
+    "SUB_MAP",
+    "SUB_ONE",
+    "changed_subschemas",
+    "changed_subschemas_at",
+]
 
 # Keywords whose value is one subschema, a mapping of them, or a list of them.
 SUB_ONE = (
@@ -66,3 +73,35 @@ def changed_subschemas(
             if any(a is not b for a, b in zip(listed, sub, strict=True)):
                 changed[key] = listed
     return changed
+
+
+def changed_subschemas_at(
+    schema: dict[str, Any], change: Callable[[Any, str], Any]
+) -> dict[str, Any]:
+    """`changed_subschemas`, with `change` also given each subschema's JSON
+    pointer relative to `schema` (for messages that say where)."""
+    changed: dict[str, Any] = {}
+    for key in SUB_ONE:
+        if key in schema:
+            new = change(schema[key], "/" + key)
+            if new is not schema[key]:
+                changed[key] = new
+    for key in SUB_MAP:
+        sub = schema.get(key)
+        if isinstance(sub, dict):
+            mapped = {
+                name: change(s, f"/{key}/{_escape(name)}") for name, s in sub.items()
+            }
+            if any(mapped[name] is not sub[name] for name in sub):
+                changed[key] = mapped
+    for key in SUB_LIST:
+        sub = schema.get(key)
+        if isinstance(sub, list):
+            listed = [change(s, f"/{key}/{i}") for i, s in enumerate(sub)]
+            if any(a is not b for a, b in zip(listed, sub, strict=True)):
+                changed[key] = listed
+    return changed
+
+
+def _escape(name: Any) -> str:
+    return str(name).replace("~", "~0").replace("/", "~1")
