@@ -883,3 +883,13 @@ def test_every_request_schema_of_real_specs(name: str, dialect: str) -> None:
             re.compile(pattern)
     for i in range(0, len(roots), len(roots) // 20):
         jsonschema.Draft202012Validator.check_schema(roots[i])
+
+
+def test_integers_too_long_for_a_float_are_still_numbers() -> None:
+    """A 400-digit `maximum` is a valid (if odd) bound, not a crash."""
+    big = 10**400
+
+    fragment, _, _ = convert_one({"type": "integer", "maximum": big, "maxLength": big})
+
+    assert fragment["maximum"] == big
+    assert jsonschema_rs.validator_for(fragment).is_valid(5)

@@ -1206,11 +1206,12 @@ class SchemaSession:
                 )
 
         what = "a non-negative integer" if integer else "a number"
+        # Python ints never overflow, but `float()` of a 400-digit one does.
         valid = (
             isinstance(number, int | float)
             and not isinstance(number, bool)
-            and math.isfinite(number)
-            and (not integer or float(number).is_integer())
+            and (isinstance(number, int) or math.isfinite(number))
+            and (not integer or isinstance(number, int) or number.is_integer())
             and (floor is None or number >= floor)
         )
         if not valid:
