@@ -665,6 +665,20 @@ def test_strict_enum_optional_field_is_wrapped_with_null():
     } == entry["function"]["parameters"]["properties"]["unit"]
 
 
+def test_strict_keeps_an_enum_of_arrays_typed_array():
+    """Enum values of the type the node names stay, whatever that type is."""
+    sizes = {"type": "array", "items": {"type": "integer"}, "enum": [[1, 2], [3]]}
+    tool = _posting(
+        {"type": "object", "properties": {"sizes": sizes}, "required": ["sizes"]}
+    )
+
+    (entry,) = to_openai([tool], strict=True)
+
+    assert entry["function"]["strict"] is True
+    exported = entry["function"]["parameters"]["properties"]["sizes"]
+    assert [[1, 2], [3]] == exported["enum"]
+
+
 def _nested(levels: int) -> dict[str, Any]:
     """An object schema `levels` objects deep, counting itself."""
     schema: dict[str, Any] = {

@@ -85,6 +85,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._refs import escape_token
+from ._schema import fits_type
 from ._subschemas import ANNOTATIONS as _ANNOTATIONS
 from ._subschemas import changed_subschemas
 from ._tools import Tool
@@ -969,7 +970,7 @@ def _meet_values(out: dict[str, Any], path: str) -> None:
         return
     if "type" in out:
         kinds = _types(out["type"])
-        values = [v for v in values if _of_type(v, kinds)]
+        values = [v for v in values if fits_type(v, kinds)]
     if not values:
         raise _NoValue(f"{_where(path)} allows no value of its enum, const and type")
     if "const" in out:
@@ -981,13 +982,6 @@ def _meet_values(out: dict[str, Any], path: str) -> None:
 def _same(a: Any, b: Any) -> bool:
     """JSON equality (Python has True == 1)."""
     return a == b and _json_type(a) == _json_type(b)
-
-
-def _of_type(value: Any, kinds: list[str]) -> bool:
-    kind = _json_type(value)
-    if kind == "number" and isinstance(value, float) and value.is_integer():
-        kind = "integer"
-    return kind in kinds or (kind == "integer" and "number" in kinds)
 
 
 def _where(path: str) -> str:

@@ -1037,7 +1037,7 @@ class SchemaSession:
         """`value` as the type allows it: in the type's spelling when it has
         one (a YAML scalar typed by hand: `1` for "1"), else with its own type
         added to `types`."""
-        if _fits(value, types):
+        if fits_type(value, types):
             return value
         spelled = _spelled(value, types)
         if spelled is not _NO_SPELLING:
@@ -1067,7 +1067,7 @@ class SchemaSession:
         if "$ref" in items or item_types is None:
             return False
         item_types = [item_types] if isinstance(item_types, str) else item_types
-        if not all(_fits(v, item_types) for v in out["enum"]):
+        if not all(fits_type(v, item_types) for v in out["enum"]):
             return False
         out["items"] = {**items, "enum": out.pop("enum")}
         self._note(
@@ -1535,7 +1535,8 @@ def _value_type(value: Any) -> str:
     return "array" if isinstance(value, list) else "object"
 
 
-def _fits(value: Any, types: list[str]) -> bool:
+def fits_type(value: Any, types: list[str]) -> bool:
+    """Whether a JSON value is of one of `types` (an integer is a number too)."""
     kind = _value_type(value)
     return kind in types or (kind == "integer" and "number" in types)
 
@@ -1548,7 +1549,7 @@ def _spelled(value: Any, types: list[str]) -> Any:
         return json.dumps(value)
     if isinstance(value, str) and ("integer" in types or "number" in types):
         number = _parse_number(value)
-        if number is not None and _fits(number, types):
+        if number is not None and fits_type(number, types):
             return number
     if isinstance(value, str) and "boolean" in types and value in ("true", "false"):
         return value == "true"
