@@ -141,6 +141,72 @@ def test_echoed_secrets_are_redacted_in_every_form():
         assert "c3ZjOlBXLVNFQ1JFVA" not in text  # base64 of svc:PW-SECRET
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"echo": "sk_live\\/AbC+dEf0123456789xyz"}',  # PHP escapes slashes
+        '{\n  "echo": "sk_live\\/AbC+dEf0123456789xyz"\n}',
+        '{"echo": "\\u0073k_live/AbC\\u002bdEf0123456789xyz"}',
+        '{"a": "x\\"y", "echo": "sk_live\\u002FAbC+dEf0123456789xyz"}',
+    ],
+)
+def test_secrets_echoed_with_any_json_escape_are_redacted(body):
+    """JSON may escape any character of an echoed key; none reaches the model."""
+    secret = "sk_live/AbC+dEf0123456789xyz"
+    integration = Integration(
+        spec({"/a": get("a")}, **QUERY_KEY), auth=ApiKey(key=secret)
+    )
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, text=body, headers={"content-type": "text/json"})
+
+    _, (result,) = run(integration, answer, [("a", {})])
+
+    assert "[redacted]" in result.to_llm()
+    assert secret not in result.to_llm() and secret not in str(result.data)
+    assert "dEf0123456789" not in result.text
+
+
+def test_a_secret_cut_by_the_read_limit_is_masked():
+    """A body cut mid-secret does not show the secret's first characters."""
+    secret = "sk_live_AbCdEf0123456789xyz"
+    integration = Integration(
+        spec({"/a": get("a")}, **QUERY_KEY),
+        auth=ApiKey(key=secret),
+        max_response_bytes=1_000,
+    )
+    padding = "x" * (1_000 - len('{"pad":"","k":"') - 20)
+    body = f'{{"pad":"{padding}","k":"{secret}"}}'
+
+    _, (result,) = run(
+        integration, lambda r: httpx.Response(200, text=body), [("a", {})]
+    )
+
+    assert result.truncated
+    assert secret[:12] not in result.to_llm() and secret[:12] not in result.text
+
+
+@pytest.mark.parametrize("name", ["api key", "key[]", "k=y"])
+def test_query_credentials_with_encoded_names_are_masked_in_logs(caplog, name):
+    """A credential parameter whose name is percent-encoded is masked as well."""
+    scheme = {"type": "apiKey", "in": "query", "name": name}
+    integration = Integration(
+        spec(
+            {"/a": get("a")},
+            components={"securitySchemes": {"Key": scheme}},
+            security=[{"Key": []}],
+        ),
+        auth=ApiKey(key="QKEY-SECRET-2"),
+    )
+
+    with caplog.at_level(logging.INFO, logger="httpx"):
+        seen, _ = run(integration, lambda r: httpx.Response(200, json={}), [("a", {})])
+
+    assert "QKEY-SECRET-2" in str(seen[0].url)
+    assert "HTTP Request" in caplog.text
+    assert "QKEY-SECRET-2" not in caplog.text
+
+
 def test_framing_headers_are_never_model_arguments():
     """Host, Content-Length and Transfer-Encoding parameters are not offered."""
     parameters = [

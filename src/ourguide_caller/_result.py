@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from ._errors import RateLimitedError, UpstreamHTTPError
+from ._redaction import Redactor
 
 __all__ = ["ToolResult", "read_body", "render_body"]
 
@@ -186,15 +187,17 @@ def render_body(
     status: int,
     max_chars: int,
     cut_at_bytes: int | None,
-    redact: Callable[[str], str],
+    redact: Redactor,
     narrowing: Iterable[str] = (),
 ) -> tuple[str, str, bool]:
     """(body text, content for the model, truncated?) from a raw body.
 
-    Secrets the API echoes back are replaced in both. Pretty-printed JSON is
-    made compact for the model (fewer tokens); compact text is used as it is.
+    Secrets the API echoes back are replaced in both, including the start of
+    one the read limit cut through. Pretty-printed JSON is made compact for
+    the model (fewer tokens); compact text is used as it is.
     """
-    text = redact(body.decode(_charset(content_type), errors="replace"))
+    text = body.decode(_charset(content_type), errors="replace")
+    text = redact(text) if cut_at_bytes is None else redact.cut(text)
     if not text.strip():
         note = "(no content)" if status == 204 else "(empty response body)"
         return text, f"HTTP {status} {note}", False
