@@ -255,6 +255,24 @@ def test_joined_query_values_with_allow_reserved():
     )
 
 
+@pytest.mark.parametrize("explode", [True, False])
+def test_allow_reserved_encodes_what_changes_a_querys_meaning(explode):
+    """`+` (a space to form decoders), `;`, `&`, `=` and `#` are encoded even
+    under allowReserved, alone or in a joined array; `/`, `:` and `?` are not."""
+    integration = get(
+        "/c",
+        {"name": "q", "in": "query", "allowReserved": True, "schema": {}},
+        color("query", ARRAY, explode=explode, allowReserved=True),
+    )
+
+    request = send(integration, {"q": "a/b:c?x+y;z&k=v#f", "color": ["1+1"]})
+
+    query = request.url.raw_path.split(b"?", 1)[1]
+    assert b"q=a/b:c?x%2By%3Bz%26k%3Dv%23f" in query
+    assert b"color=1%2B1" in query
+    assert ("q", "a/b:c?x+y;z&k=v#f") in request.url.params.multi_items()
+
+
 def test_joined_query_value_that_cannot_be_encoded_names_its_argument():
     """A lone surrogate in a joined value is the argument's problem."""
     parameter = color("query", ARRAY, explode=False)

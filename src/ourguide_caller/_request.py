@@ -105,10 +105,12 @@ def _path_value(argument: Argument, value: Any) -> str:
 # `%20`, so that a space inside an item, sent as `+`, stays distinct).
 _DELIMITERS = {"spaceDelimited": "%20", "pipeDelimited": "|"}
 
-# Reserved characters `allowReserved` lets through unencoded; `&`, `#`, `=`
-# and `%` stay encoded all the same, so a value can never add a parameter,
-# end the query, or smuggle an escape.
-_RESERVED_SAFE = ":/?[]@!$'()*+,;"
+# Reserved characters `allowReserved` lets through unencoded: those that mean
+# the same to every query parser. Encoded all the same: `&` and `=` (they would
+# add a parameter), `#` (it ends the query), `%` (it would smuggle an escape),
+# `+` (form decoders read it as a space, so `x+y` would arrive as `x y`) and
+# `;` (some servers still split parameters on it).
+_RESERVED_SAFE = ":/?[]@!$'()*,"
 
 
 def _encode_item(text: str, delimiter: str, allow_reserved: bool) -> str:
@@ -116,7 +118,7 @@ def _encode_item(text: str, delimiter: str, allow_reserved: bool) -> str:
     delimiter's character inside it stays encoded and the join can be split."""
     safe = _RESERVED_SAFE if allow_reserved else ""
     if delimiter == "%20":
-        return quote_plus(text, safe=safe.replace("+", ""))
+        return quote_plus(text, safe=safe)
     return quote(text, safe=safe.replace(delimiter, ""))
 
 
