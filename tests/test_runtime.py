@@ -642,6 +642,19 @@ def test_read_timeout_on_post_is_not_retried(api, build, waits):
 
     assert (1, 1) == (caught.value.attempts, route.call_count)
     assert [] == waits
+    # The model is told the create may have happened, not to simply retry.
+    assert "may or may not have taken effect" in caught.value.llm_message
+    assert "Try again later" not in caught.value.llm_message
+
+
+def test_refused_connection_on_post_may_be_tried_again(api, build, waits):
+    """A POST that never reached the API is safe to try later, and says so."""
+    api.post(f"{BASE}/things").mock(side_effect=httpx.ConnectError("refused"))
+
+    with pytest.raises(UpstreamUnavailableError) as caught:
+        call(build(), "createThing", {"name": "lamp"})
+
+    assert "Try again later" in caught.value.llm_message
 
 
 def test_cookies_set_by_an_answer_are_not_sent_on_the_next_call(api, build):

@@ -25,12 +25,12 @@ from typing import Any
 
 import httpx
 
-__all__ = ["RetryPolicy", "is_idempotent", "parse_retry_after"]
+__all__ = ["NOT_SENT", "RetryPolicy", "is_idempotent", "parse_retry_after"]
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 
 # Failures before the request was on the wire: safe to retry for any method.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Failures after sending: the server may have acted, so only idempotent calls.
 _MAYBE_SENT = (
     httpx.ReadError,
@@ -90,7 +90,7 @@ class RetryPolicy:
     def retry_exception(self, exc: BaseException, method: str) -> bool:
         if isinstance(exc, httpx.LocalProtocolError):
             return False
-        if isinstance(exc, _NOT_SENT):
+        if isinstance(exc, NOT_SENT):
             return True
         return isinstance(exc, _MAYBE_SENT) and is_idempotent(method)
 

@@ -45,7 +45,7 @@ from ._errors import (
 from ._integration import Integration
 from ._request import query_string, serialize_arguments
 from ._result import BodyRefused, ToolResult, read_body, render_body
-from ._retry import RetryPolicy, parse_retry_after
+from ._retry import NOT_SENT, RetryPolicy, is_idempotent, parse_retry_after
 from ._security import Alternative
 from ._servers import origin_of
 from ._session import Session
@@ -483,8 +483,7 @@ class Runtime:
             "Check that the base URL is right and the API is up.",
             tool=tool.name,
             attempts=attempts,
-            llm_message="The service could not be reached just now. Try again later, "
-            "or tell the user it is unavailable.",
+            llm_message=_unavailable_advice(tool, exc),
         )
 
     def _result(
@@ -522,6 +521,23 @@ class Runtime:
             truncated=truncated,
             content_type=content_type,
         )
+
+
+def _unavailable_advice(tool: Tool, exc: BaseException) -> str:
+    """What the model should do after a call got no usable answer."""
+    if isinstance(exc, NOT_SENT) or is_idempotent(tool.method):
+        return (
+            "The service could not be reached just now. Try again later, "
+            "or tell the user it is unavailable."
+        )
+    # A create or payment may have gone through even though no answer came
+    # back: a blind retry could do it twice.
+    return (
+        f"The {tool.name} request was sent but no complete answer came back, "
+        "so it may or may not have taken effect. Do not simply repeat it: check "
+        "whether it happened first (for example by looking the record up), or "
+        "tell the user the outcome is unknown."
+    )
 
 
 def _retrying(policy: RetryPolicy, tool: Tool, *, budget: float) -> AsyncRetrying:
