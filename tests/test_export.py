@@ -679,6 +679,26 @@ def test_strict_keeps_an_enum_of_arrays_typed_array():
     assert [[1, 2], [3]] == exported["enum"]
 
 
+@pytest.mark.parametrize("size", [50, 400])
+def test_a_long_ring_of_definitions_is_exported_without_strict_mode(size):
+    """Definitions that each refer to the next, round a long ring, are measured
+    without exhausting the stack; deeper than strict mode allows, not strict."""
+    schemas = {
+        f"S{i}": {
+            "type": "object",
+            "properties": {"next": {"$ref": f"#/components/schemas/S{(i + 1) % size}"}},
+        }
+        for i in range(size)
+    }
+    tool = _posting({"$ref": "#/components/schemas/S0"}, schemas)
+
+    changes: list[ExportChange] = []
+    (entry,) = to_openai([tool], strict=True, changes=changes)
+
+    assert "strict" not in entry["function"] or not entry["function"]["strict"]
+    assert any("deep" in change.what for change in changes)
+
+
 def _nested(levels: int) -> dict[str, Any]:
     """An object schema `levels` objects deep, counting itself."""
     schema: dict[str, Any] = {

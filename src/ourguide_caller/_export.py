@@ -1107,6 +1107,11 @@ class _Size:
     enum_values: int = 0
 
 
+# Strict mode takes a few levels of nesting; a walk far longer than that has
+# already failed, and stopping it keeps deep rings of definitions off the stack.
+_LONGEST_WALK = 200
+
+
 def _check_strict_limits(schema: dict[str, Any]) -> None:
     """Raise `_NotStrict` when the schema exceeds a strict-mode limit."""
     defs = schema.get("$defs") or {}
@@ -1173,21 +1178,32 @@ def _count_enum(node: dict[str, Any], size: _Size) -> None:
 
 
 def _depth(
-    node: Any, defs: Mapping[str, Any], done: dict[int, int], measured: dict[str, int]
+    node: Any,
+    defs: Mapping[str, Any],
+    done: dict[int, int],
+    measured: dict[str, int],
+    chain: int = 0,
 ) -> int:
     """Object nesting levels below and including `node`, through references.
 
     Each definition is measured once; a reference back to one still being
     measured (recursion) counts nothing more, as strict mode allows it.
+    `chain` counts the references and subschemas walked to reach `node`: a
+    long chain of definitions could otherwise exhaust Python's stack.
     """
     if not isinstance(node, dict):
         return 0
+    if chain > _LONGEST_WALK:
+        raise _NotStrict(
+            f"the schema's definitions refer to each other more than {_LONGEST_WALK} "
+            "levels deep"
+        )
     ref = node.get("$ref")
     if isinstance(ref, str) and ref.startswith("#/$defs/"):
         name = ref[len("#/$defs/") :]
         if name not in measured and name in defs:
             measured[name] = 0
-            measured[name] = _depth(defs[name], defs, done, measured)
+            measured[name] = _depth(defs[name], defs, done, measured, chain + 1)
         return measured.get(name, 0)
     known = done.get(id(node))
     if known is not None:
@@ -1195,7 +1211,9 @@ def _depth(
 
     children = [*(node.get("properties") or {}).values(), *(node.get("anyOf") or [])]
     children += [node["items"]] if "items" in node else []
-    below = max((_depth(c, defs, done, measured) for c in children), default=0)
+    below = 0
+    for child in children:
+        below = max(below, _depth(child, defs, done, measured, chain + 1))
     depth = below + (1 if "properties" in node else 0)
     done[id(node)] = depth
     return depth
