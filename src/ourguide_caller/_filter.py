@@ -12,12 +12,14 @@ the build report with the reason.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-__all__ = ["OperationFilter", "spec_flag"]
+from ._naming import spec_operation_id, tool_names_of
+
+__all__ = ["OperationFilter", "operation_tags", "spec_flag"]
 
 _CRITERIA = (
     "operation_ids",
@@ -41,14 +43,31 @@ def spec_flag(value: Any) -> bool | None:
     return None
 
 
+def operation_tags(operation: Mapping[str, Any]) -> tuple[str, ...]:
+    """An operation's tags as the filter and the tools read them. A single
+    string is one tag (`tags: admin`), never its letters: split, it would let
+    `exclude_tags="admin"` keep the operation. Items that are not scalars name
+    no tag. The tool builder notes both readings."""
+    raw = operation.get("tags")
+    if isinstance(raw, str):
+        return (raw,)
+    if not isinstance(raw, list):
+        return ()
+    return tuple(str(t) for t in raw if isinstance(t, str | int | float | bool))
+
+
 def _matches_path(path: str, patterns: Collection[str]) -> bool:
-    return any(fnmatchcase(path, pattern) for pattern in patterns)
+    # A pattern equal to the path matches it even when `[...]` in it would
+    # read as a character class (`/items/[id]`).
+    return any(path == p or fnmatchcase(path, p) for p in patterns)
 
 
 @dataclass(frozen=True)
 class OperationFilter:
     """Selects operations by operationId, tag, method and path pattern
-    (`fnmatch` style: `/orders/*`, `*/admin/*`)."""
+    (`fnmatch` style: `/orders/*`, `*/admin/*`; a pattern also matches the
+    path it spells exactly). An operation is known by its operationId as
+    written (`123` for `operationId: 123`) and by its tool's name."""
 
     operation_ids: Collection[str] = ()
     tags: Collection[str] = ()
@@ -61,10 +80,11 @@ class OperationFilter:
     include_deprecated: bool = False
 
     def __post_init__(self) -> None:
-        # `tags="orders"` means the one tag, not the letters o, r, d, e, s.
+        # `tags="orders"` means the one tag, not the letters o, r, d, e, s;
+        # `operation_ids=123` the one id.
         for name in _CRITERIA:
             value = getattr(self, name)
-            if isinstance(value, str):
+            if isinstance(value, str) or not isinstance(value, Iterable):
                 value = (value,)
             object.__setattr__(self, name, frozenset(str(v) for v in value))
 
@@ -73,12 +93,13 @@ class OperationFilter:
     ) -> str | None:
         """None when the operation is kept, else why it is left out."""
         method = method.upper()
-        operation_id = operation.get("operationId")
-        if not isinstance(operation_id, str):
-            operation_id = None  # the tool builder reports an unusable one
+        names: set[str] = set()
+        if self.operation_ids or self.exclude_operation_ids:
+            operation_id = spec_operation_id(operation.get("operationId"))
+            names = tool_names_of(operation_id, method, path)
 
-        if self.operation_ids and operation_id not in self.operation_ids:
-            return "its operationId is not among the included ones"
+        if self.operation_ids and not names & set(self.operation_ids):
+            return "neither its operationId nor its tool name is included"
         if self.tags and not self._tags(operation) & set(self.tags):
             return "none of its tags is included"
         if self.methods and method not in {m.upper() for m in self.methods}:
@@ -86,8 +107,9 @@ class OperationFilter:
         if self.paths and not _matches_path(path, self.paths):
             return "its path matches no included pattern"
 
-        if operation_id is not None and operation_id in self.exclude_operation_ids:
-            return f"operationId {operation_id!r} is excluded"
+        excluded = sorted(names & set(self.exclude_operation_ids))
+        if excluded:
+            return f"operationId or tool name {excluded[0]!r} is excluded"
         if self.exclude_tags:
             excluded_tags = sorted(self._tags(operation) & set(self.exclude_tags))
             if excluded_tags:
@@ -102,5 +124,4 @@ class OperationFilter:
 
     @staticmethod
     def _tags(operation: Mapping[str, Any]) -> set[str]:
-        raw = operation.get("tags")
-        return {str(t) for t in raw} if isinstance(raw, list) else set()
+        return set(operation_tags(operation))

@@ -17,7 +17,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from functools import lru_cache
 
-__all__ = ["MAX_NAME", "assign_tool_names", "clean_argument_name", "operation_hash"]
+__all__ = [
+    "MAX_NAME",
+    "assign_tool_names",
+    "clean_argument_name",
+    "operation_hash",
+    "spec_operation_id",
+    "tool_names_of",
+]
 
 MAX_NAME = 64
 _HASH_LEN = 6
@@ -29,6 +36,25 @@ def operation_hash(method: str, path: str) -> str:
     """Six hex digits that identify an operation by method and path."""
     digest = hashlib.sha256(f"{method.upper()} {path}".encode()).hexdigest()
     return digest[:_HASH_LEN]
+
+
+def spec_operation_id(raw: object) -> str | None:
+    """The operationId as the tools show it: a string, or a number written as
+    one (`123` -> "123"); anything else (a list, a map) names nothing."""
+    if isinstance(raw, str | int) and not isinstance(raw, bool) and raw != "":
+        return str(raw)
+    return None
+
+
+def tool_names_of(operation_id: str | None, method: str, path: str) -> set[str]:
+    """Every name a user may know an operation by before tools are named: its
+    operationId, its tool name, and that name with its hash suffix (which it
+    carries when another operation wants the same name)."""
+    name = base_name(operation_id, method, path)
+    names = {name, _with_suffix(name, method, path)}
+    if operation_id is not None:
+        names.add(operation_id)
+    return names
 
 
 def _clean(text: str) -> str:

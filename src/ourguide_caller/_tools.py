@@ -20,14 +20,20 @@ from __future__ import annotations
 import logging
 import marshal
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
 from ._errors import ConfigError, SpecError
-from ._filter import OperationFilter, spec_flag
-from ._naming import MAX_NAME, assign_tool_names, clean_argument_name, operation_hash
+from ._filter import OperationFilter, operation_tags, spec_flag
+from ._naming import (
+    MAX_NAME,
+    assign_tool_names,
+    clean_argument_name,
+    operation_hash,
+    spec_operation_id,
+)
 from ._refs import RefResolver, join_pointer
 from ._schema import SchemaConverter, SchemaSession
 from ._security import (
@@ -558,15 +564,16 @@ def _draft_operation(
     elif context.declares_security:
         requirements = ()
 
-    operation_id = operation.get("operationId")
-    if operation_id is not None and not isinstance(operation_id, str | int):
+    raw_id = operation.get("operationId")
+    operation_id = spec_operation_id(raw_id)
+    if operation_id is None and raw_id not in (None, ""):
         notes.append(
-            f"operationId is {type(operation_id).__name__}, not a string; the "
+            f"operationId is {type(raw_id).__name__}, not a string; the "
             "tool is named after its method and path"
         )
-        operation_id = None
+    notes.extend(_list_field_notes(operation, item))
     return _Draft(
-        operation_id=str(operation_id) if operation_id else None,
+        operation_id=operation_id,
         method=method.upper(),
         path=path,
         pointer=pointer,
@@ -580,6 +587,29 @@ def _draft_operation(
         renamed=tuple(renamed),
         notes=tuple(notes),
     )
+
+
+def _list_field_notes(
+    operation: Mapping[str, Any], item: Mapping[str, Any]
+) -> list[str]:
+    """How list-valued fields written as something else are read (`parameters`
+    and `security` of the wrong kind are errors, raised where they are read)."""
+    notes = []
+    tags = operation.get("tags")
+    if isinstance(tags, str):
+        notes.append(f"tags is a string, not a list; read as the one tag {tags!r}")
+    elif tags is not None and not isinstance(tags, list):
+        notes.append(f"tags is {type(tags).__name__}, not a list; ignored")
+    elif isinstance(tags, list) and len(operation_tags(operation)) < len(tags):
+        notes.append("tags that are not strings (lists, objects) are ignored")
+    for owner, where in ((operation, "the operation's"), (item, "the path item's")):
+        servers = owner.get("servers")
+        if servers is not None and not isinstance(servers, list):
+            notes.append(
+                f"{where} servers is {type(servers).__name__}, not a list of "
+                "server objects; ignored"
+            )
+    return notes
 
 
 def _description(operation: Mapping[str, Any], method: str, path: str) -> str:
@@ -1109,7 +1139,6 @@ def _finish(
     if consequential is None and "x-openai-isConsequential" in draft.operation:
         consequential = True
     read_only = draft.method in _READ_ONLY
-    tags = draft.operation.get("tags") or ()
     return Tool(
         name=name,
         description=draft.description,
@@ -1119,7 +1148,7 @@ def _finish(
         security=security,
         integration=integration,
         operation_id=draft.operation_id,
-        tags=tuple(str(t) for t in tags) if isinstance(tags, Sequence) else (),
+        tags=operation_tags(draft.operation),
         deprecated=bool(spec_flag(draft.operation.get("deprecated"))),
         read_only=read_only,
         destructive=draft.method == "DELETE",

@@ -1,0 +1,99 @@
+"""Operation filters, and the operation fields they read, as the user sees
+them: a tag written as one string is one tag, a path pattern matches the path
+it spells, and an operation is known by the name its tool shows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from _specs import spec
+
+from ourguide_caller import Integration, OperationFilter
+
+
+def op(operation_id: Any = None, **fields: Any) -> dict[str, Any]:
+    operation = {"responses": {"200": {"description": "ok"}}, **fields}
+    if operation_id is not None:
+        operation["operationId"] = operation_id
+    return operation
+
+
+def kept(document_paths: dict[str, Any], **criteria: Any) -> list[str]:
+    selection = OperationFilter(**criteria)
+    integration = Integration(spec(document_paths), operations=selection)
+    return [t.name for t in integration.tools]
+
+
+PATHS = {
+    "/admin/users": {"get": op("adminUsers", tags="admin")},
+    "/items": {"get": op("items", tags=["items"])},
+}
+
+
+def test_a_tag_written_as_a_string_is_one_tag():
+    """`tags: admin` is the tag "admin", never the letters a, d, m, i, n."""
+    integration = Integration(spec(PATHS))
+
+    assert ("admin",) == integration.tool("adminUsers").tags
+    assert ["items"] == kept(PATHS, exclude_tags="admin")
+    assert ["adminUsers"] == kept(PATHS, tags="admin")
+    assert [] == kept(PATHS, tags="a")
+    [note] = integration.report.operations[0].notes
+    assert "read as the one tag 'admin'" in note
+
+
+def test_tags_of_another_kind_are_noted_not_read_as_tags():
+    """A map for `tags` names no tag; non-scalar items are passed over."""
+    paths = {
+        "/a": {"get": op("a", tags={"admin": True})},
+        "/b": {"get": op("b", tags=["admin", {"name": "x"}])},
+    }
+    integration = Integration(spec(paths))
+
+    assert () == integration.tool("a").tags
+    assert ("admin",) == integration.tool("b").tags
+    notes = [o.notes for o in integration.report.operations]
+    assert "tags is dict, not a list; ignored" in notes[0]
+    assert "tags that are not strings (lists, objects) are ignored" in notes[1]
+
+
+def test_servers_that_are_not_a_list_are_noted():
+    paths = {"/a": {"servers": "https://b.test", "get": op("a")}}
+
+    [report] = Integration(spec(paths)).report.operations
+
+    assert any("path item's servers is str" in n for n in report.notes)
+
+
+@pytest.mark.parametrize("key", ["paths", "exclude_paths"])
+def test_a_path_pattern_matches_the_path_it_spells(key):
+    """`[id]` in a pattern would be a character class to fnmatch; a pattern
+    equal to the path matches it all the same."""
+    paths = {"/items/[id]": {"get": op("b")}, "/items/i": {"get": op("c")}}
+
+    names = kept(paths, **{key: "/items/[id]"})
+
+    assert (["b", "c"] if key == "paths" else []) == names
+
+
+def test_operations_are_picked_by_the_name_their_tool_shows():
+    """`operationId: 123` is "123"; an operation without one is known by its
+    derived tool name, a clashing one by its suffixed name (which it loses
+    once the other is left out)."""
+    paths = {
+        "/n": {"get": op(123)},
+        "/users/{id}": {"get": op(parameters=[])},
+        "/x": {"get": op("same")},
+        "/y": {"get": op("same")},
+    }
+    every = [t.name for t in Integration(spec(paths)).tools]
+    suffixed = every[-1]
+
+    assert ["123"] == kept(paths, operation_ids={"123"})
+    assert ["get_users_id"] == kept(paths, operation_ids="get_users_id")
+    assert ["same"] == kept(paths, operation_ids=suffixed)
+    assert ["123", "get_users_id", "same"] == kept(
+        paths, exclude_operation_ids=suffixed
+    )
+    assert every[1:] == kept(paths, exclude_operation_ids=123)
