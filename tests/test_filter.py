@@ -97,3 +97,24 @@ def test_operations_are_picked_by_the_name_their_tool_shows():
         paths, exclude_operation_ids=suffixed
     )
     assert every[1:] == kept(paths, exclude_operation_ids=123)
+
+
+def test_the_report_lists_operations_in_the_specs_order():
+    """Left-out and skipped operations stand where the spec has them, between
+    the tools: paths in order, methods in OpenAPI's order within each."""
+    paths = {
+        "/a": {"post": op("makeA"), "get": op("readA", deprecated=True)},
+        "/b": {"get": op("readB", parameters="oops")},
+        "/c": {"delete": op("dropC"), "get": op("readC")},
+    }
+
+    report = Integration(spec(paths)).report
+
+    assert [
+        ("GET", "/a", None),
+        ("POST", "/a", "makeA"),
+        ("GET", "/b", None),
+        ("GET", "/c", "readC"),
+        ("DELETE", "/c", "dropC"),
+    ] == [(o.method, o.path, o.tool) for o in report.operations]
+    assert report.operations[0].filtered and report.operations[2].skipped

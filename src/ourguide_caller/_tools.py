@@ -386,6 +386,9 @@ def build_tools(
     )
 
     drafts: list[_Draft] = []
+    # Where each draft's line goes in the report, which keeps the spec's order
+    # (paths, then methods); the line is written once the tool has its name.
+    slots: list[int] = []
     for path, item, method, operation, pointer in _operations(paths, resolver, report):
         if isinstance(operation, dict):
             reason = selection.reason_to_leave_out(method, path, operation)
@@ -403,6 +406,8 @@ def build_tools(
                 OperationReport(method.upper(), path, pointer, skipped=str(exc))
             )
             continue
+        slots.append(len(report.operations))
+        report.operations.append(OperationReport(draft.method, path, pointer))
         drafts.append(draft)
 
     undeclared = sorted(
@@ -427,7 +432,8 @@ def build_tools(
         _finish(draft, name, integration, security[draft.requirements], base_url_for)
         for name, draft in zip(names, drafts, strict=True)
     ]
-    report.operations.extend(map(_reported, drafts, names))
+    for slot, draft, name in zip(slots, drafts, names, strict=True):
+        report.operations[slot] = _reported(draft, name)
     return tools, report
 
 
