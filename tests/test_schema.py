@@ -271,6 +271,37 @@ def test_all_of_of_closed_objects_becomes_their_closed_union() -> None:
     assert jsonschema_rs.validator_for(schema).is_valid({"a": "1", "b": "2"})
 
 
+CLOSED_A = {"properties": {"a": {"type": "string"}}, "additionalProperties": False}
+OPEN_B = {"properties": {"b": {"type": "string"}}, "required": ["b"]}
+
+
+@pytest.mark.parametrize(
+    ("schema", "where"),
+    [
+        ({"allOf": [CLOSED_A, OPEN_B]}, "#/x:"),
+        ({"properties": {"p": {"allOf": [OPEN_B, CLOSED_A]}}}, "#/x/properties/p:"),
+        # Closed parts meeting at a property two parts declare.
+        (
+            {"allOf": [{"properties": {"p": CLOSED_A}}, {"properties": {"p": OPEN_B}}]},
+            "#/x/properties/p:",
+        ),
+    ],
+)
+def test_the_closed_union_reading_is_noted(schema: Any, where: str) -> None:
+    """Reading an allOf with closed parts as their closed union is lenient,
+    so the report says where it was done."""
+    closed_ab = {**CLOSED_A, "properties": {**CLOSED_A["properties"], "b": {}}}
+
+    _, _, notes = convert_one(schema)
+    # Nothing is widened when the closed part already has every property.
+    _, _, exact = convert_one({"allOf": [closed_ab, OPEN_B]})
+
+    [note] = notes
+    assert note.startswith(where)
+    assert "closed union" in note
+    assert [] == exact
+
+
 @pytest.mark.parametrize(
     "members",
     [

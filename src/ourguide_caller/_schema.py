@@ -509,9 +509,11 @@ class SchemaSession:
             members = self._schema_list(node["allOf"], ptr + "/allOf", depth, lit)
             if members is not None:
                 lost: list[str] = []
-                out = _combine_all_of(out, members, lost)
+                unions: list[str] = []
+                out = _combine_all_of(out, members, lost, unions)
                 if lost:
                     self._note(_PENDING, "")
+                self._note_unions(ptr, unions)
 
         if out.get("additionalProperties") is False and "required" in out:
             if _closed_misses(out):
@@ -541,10 +543,25 @@ class SchemaSession:
         if not isinstance(own, dict):
             return ref_out
         lost: list[str] = []
-        out = _combine_all_of(own, [ref_out], lost)
+        unions: list[str] = []
+        out = _combine_all_of(own, [ref_out], lost, unions)
         if lost:
             self._note(_PENDING, "")
+        self._note_unions(ptr, unions)
         return out
+
+    def _note_unions(self, ptr: str, unions: list[str]) -> None:
+        """Note the lenient reading of an allOf whose parts close themselves
+        (`unions` holds where, relative to `ptr`, it widened what they allow)."""
+        if unions:
+            self._note(
+                ("closed-union",),
+                f"#{ptr}{unions[0]}: an allOf with parts that forbid extra "
+                "properties (additionalProperties: false) is read as the closed "
+                "union of its parts: the properties of all of them, and no "
+                "others (read literally, a closed part refuses the others' "
+                "properties)",
+            )
 
     def _ref_siblings_30(
         self, ref_out: _Schema, siblings: dict[str, Any], ptr: str
@@ -1330,12 +1347,16 @@ _HANDLERS = _handlers()
 
 
 def _combine_all_of(
-    own: dict[str, Any], members: list[_Schema], lost: list[str] | None = None
+    own: dict[str, Any],
+    members: list[_Schema],
+    lost: list[str] | None = None,
+    unions: list[str] | None = None,
 ) -> dict[str, Any]:
     """`own` (a schema's other keywords) and its converted `allOf` members as
     one schema: merged when that is exact, else with `allOf` kept. Required
     names a closed union does not allow go to `lost` (as pointers relative to
-    the schema), for the session to drop when it finishes."""
+    the schema), for the session to drop when it finishes; where a closed
+    union was read in place of the literal allOf goes to `unions`."""
     if "allOf" in own:
         members = [*own["allOf"], *members]
         own = {k: v for k, v in own.items() if k != "allOf"}
@@ -1355,7 +1376,12 @@ def _combine_all_of(
     ):
         return {**members[0], **own}
 
-    merged = _merge_objects([own, *members], [] if lost is None else lost, "")
+    merged = _merge_objects(
+        [own, *members],
+        [] if lost is None else lost,
+        "",
+        [] if unions is None else unions,
+    )
     if merged is not None:
         return merged
     return {**own, "allOf": members}
@@ -1374,7 +1400,7 @@ _KEEPS_PROPERTIES = ("$ref", "patternProperties", "unevaluatedProperties")
 
 
 def _merge_objects(
-    parts: list[_Schema], lost: list[str], at: str
+    parts: list[_Schema], lost: list[str], at: str, unions: list[str]
 ) -> dict[str, Any] | None:
     """Merge object-ish schemas into one, or None when that would not be exact.
 
@@ -1386,23 +1412,34 @@ def _merge_objects(
     way (the reading applies at every level), and the keywords that cannot be
     merged stay behind in an `allOf` of what is left of each part.
     """
-    closed = any(
-        isinstance(p, dict) and p.get("additionalProperties") is False for p in parts
-    )
-    merge = _ObjectMerge(closed, lost, at)
+    closing = [
+        p
+        for p in parts
+        if isinstance(p, dict) and p.get("additionalProperties") is False
+    ]
+    merge = _ObjectMerge(bool(closing), lost, at, unions)
+    noted = len(unions)
     for part in parts:
         if not merge.add(part):
+            del unions[noted:]  # nothing below was merged after all
             return None
+    # The reading differs from the literal one where a closed part refuses a
+    # property another part declares: that is what the report must say.
+    if any(merge.props.keys() - (p.get("properties") or {}).keys() for p in closing):
+        unions.append(at)
     return merge.result(parts[0])
 
 
 class _ObjectMerge:
     """The state of one `_merge_objects` call."""
 
-    def __init__(self, closed: bool, lost: list[str], at: str) -> None:
+    def __init__(
+        self, closed: bool, lost: list[str], at: str, unions: list[str]
+    ) -> None:
         self.closed = closed
         self.lost = lost
         self.at = at
+        self.unions = unions
         self.out: dict[str, Any] = {}
         self.props: dict[str, Any] = {}
         self.required: dict[str, None] = {}
@@ -1477,7 +1514,7 @@ class _ObjectMerge:
             return sub
         if sub is True:
             return known
-        merged = _merge_objects([known, sub], self.lost, at)
+        merged = _merge_objects([known, sub], self.lost, at, self.unions)
         if merged is not None:
             return merged
         return {"allOf": [known, sub]} if self.closed else None
