@@ -10,7 +10,7 @@ Parameters are serialised as the spec's `style` and `explode` say.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, quote_plus, urlencode
@@ -18,7 +18,12 @@ from urllib.parse import quote, quote_plus, urlencode
 from ._errors import ArgumentProblem, InputValidationError
 from ._tools import Argument, Tool, file_part_type
 
-__all__ = ["RequestParts", "query_string", "serialize_arguments"]
+__all__ = [
+    "RequestParts",
+    "query_string",
+    "serialize_arguments",
+    "without_refused_nulls",
+]
 
 
 def _header_safe(text: str) -> bool:
@@ -456,3 +461,63 @@ def _local(tool: Tool, schema: Any) -> Any:
     if isinstance(ref, str) and ref.startswith("#/$defs/"):
         return tool.input_schema.get("$defs", {}).get(ref.removeprefix("#/$defs/"))
     return schema
+
+
+def without_refused_nulls(
+    tool: Tool, arguments: Mapping[str, Any], errors: Iterable[Any]
+) -> dict[str, Any] | None:
+    """`arguments` without the nulls given for optional arguments (and optional
+    top-level properties of a whole body) whose schema does not allow null, or
+    None when there are none. Models send null to mean "not given"; for a
+    required argument the null stays, and so does its error.
+
+    `errors` are the validator's errors for `arguments`: a null the schema
+    refuses is one with an error at its own place. Reading them costs nothing
+    on the usual path, where the arguments are valid at once."""
+    refused: dict[tuple[str, ...], None] = {}
+    for error in errors:
+        place = tuple(str(p) for p in error.instance_path)
+        if 1 <= len(place) <= 2 and _value_at(arguments, place) is None:
+            refused[place] = None
+    if not refused:
+        return None
+
+    required = set(tool.input_schema.get("required") or ())
+    body = tool.body.argument if tool.body is not None else None
+    trimmed = dict(arguments)
+    whole = dict(arguments[body]) if isinstance(arguments.get(body), Mapping) else {}
+    for place in refused:
+        if len(place) == 1 and place[0] not in required:
+            del trimmed[place[0]]
+        elif place[0] == body and place[1] not in _required_of(tool, body):
+            del whole[place[1]]
+            trimmed[body] = whole
+    return trimmed if trimmed != arguments else None
+
+
+def _value_at(arguments: Mapping[str, Any], place: tuple[str, ...]) -> Any:
+    """The value at `place`, or a non-null marker when there is none."""
+    value: Any = arguments
+    for key in place:
+        if not isinstance(value, Mapping) or key not in value:
+            return _MISSING
+        value = value[key]
+    return value
+
+
+_MISSING = object()
+
+
+def _required_of(tool: Tool, argument: str) -> set[str]:
+    """The property names a whole body's schema requires, its `allOf` parts'
+    included."""
+    schema = _local(tool, tool.input_schema["properties"].get(argument))
+    if not isinstance(schema, dict):
+        return set()
+    parts = [schema, *(_local(tool, p) for p in schema.get("allOf") or ())]
+    return {
+        str(name)
+        for part in parts
+        if isinstance(part, dict)
+        for name in part.get("required") or ()
+    }

@@ -43,7 +43,7 @@ from ._errors import (
     UpstreamUnavailableError,
 )
 from ._integration import Integration
-from ._request import query_string, serialize_arguments
+from ._request import query_string, serialize_arguments, without_refused_nulls
 from ._result import BodyRefused, ToolResult, read_body, render_body
 from ._retry import NOT_SENT, RetryPolicy, is_idempotent, parse_retry_after
 from ._security import Alternative
@@ -219,8 +219,7 @@ class Runtime:
         integration = self.integration(session.integration)
         tool = integration.tool(tool_name)
         alternative = self._alternative(integration, tool, session)
-        arguments = {} if arguments is None else arguments
-        self._validate(tool, arguments)
+        arguments = self._validate(tool, {} if arguments is None else arguments)
         if tool.base_url is None:
             assert tool.base_url_error is not None
             raise tool.base_url_error
@@ -282,7 +281,9 @@ class Runtime:
             "configured with the credentials it needs.",
         )
 
-    def _validate(self, tool: Tool, arguments: Any) -> None:
+    def _validate(self, tool: Tool, arguments: Any) -> Mapping[str, Any]:
+        """The arguments to send: as given when valid, else without the nulls
+        that stand for optional arguments left out, if that makes them valid."""
         if not isinstance(arguments, Mapping):
             raise InputValidationError(
                 tool=tool.name,
@@ -290,7 +291,14 @@ class Runtime:
             )
         validator = tool._validator or _compile(tool)
         if validator.is_valid(arguments):
-            return
+            return arguments
+        trimmed = without_refused_nulls(
+            tool, arguments, validator.iter_errors(arguments)
+        )
+        if trimmed is not None:
+            arguments = trimmed
+            if validator.is_valid(arguments):
+                return arguments
 
         problems = []
         for error in validator.iter_errors(arguments):
