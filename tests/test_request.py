@@ -121,3 +121,99 @@ def test_null_for_optional_properties_of_a_whole_body():
 
     assert {"name": "n"} == json.loads(request.content)
     assert ["/body/name"] == refused(whole, {"body": {"name": None}})
+
+
+# --- form and multipart bodies kept whole ------------------------------------------
+
+
+FIELDS = {
+    "type": "object",
+    "properties": {
+        "file": {"type": "string", "format": "binary"},
+        "scans": {"type": "array", "items": {"type": "string", "format": "binary"}},
+        "meta": {"type": "object", "properties": {"a": {"type": "integer"}}},
+        "tags": {"type": "array", "items": {"type": "string"}},
+    },
+}
+# Each keeps the body one argument, `body`.
+WHOLE = {
+    "additionalProperties": {**FIELDS, "additionalProperties": True},
+    "minProperties": {**FIELDS, "minProperties": 1},
+    "allOf": {"allOf": [FIELDS, {"not": {"required": ["forbidden"]}}]},
+}
+ENCODING = {
+    "meta": {"contentType": "application/json"},
+    "tags": {"style": "form", "explode": False},
+}
+VALUES = {"file": "F", "scans": ["s1", "s2"], "meta": {"a": 1}, "tags": ["a", "b"]}
+
+
+def parts_of(request: httpx.Request) -> list[bytes]:
+    """A multipart body's parts, each its headers and content as sent."""
+    boundary = request.headers["content-type"].split("boundary=")[1].encode()
+    chunks = request.read().split(b"--" + boundary)
+    return [chunk.strip(b"\r\n") for chunk in chunks[1:-1]]
+
+
+@pytest.mark.parametrize("kind", WHOLE)
+def test_a_multipart_body_kept_whole_is_encoded_as_one_spread(kind):
+    """File parts, `encoding.contentType` and the model's description are the
+    same whether the body's fields are arguments or one `body` argument."""
+    spread = with_body(FIELDS, "multipart/form-data", encoding=ENCODING)
+    whole = with_body(WHOLE[kind], "multipart/form-data", encoding=ENCODING)
+
+    expected = parts_of(send(spread, VALUES))
+    sent = parts_of(send(whole, {"body": VALUES}))
+
+    assert ["body"] == list(whole.tool("op").input_schema["properties"])
+    assert expected == sent
+    assert b'name="file"; filename="file"' in sent[0]
+    assert b"Content-Type: application/json" in sent[3]
+    body_schema = whole.tool("op").input_schema["properties"]["body"]
+    if "properties" in body_schema:
+        described = body_schema["properties"]["file"]["description"]
+        assert "file part" in described
+
+
+@pytest.mark.parametrize("kind", WHOLE)
+def test_a_form_body_kept_whole_follows_its_encoding(kind):
+    """`explode: false` joins an array in a urlencoded body kept whole too."""
+    media = "application/x-www-form-urlencoded"
+    spread = with_body(FIELDS, media, encoding=ENCODING)
+    whole = with_body(WHOLE[kind], media, encoding=ENCODING)
+    values = {"meta": {"a": 1}, "tags": ["a", "b"]}
+
+    expected = send(spread, values).content
+    sent = send(whole, {"body": values}).content
+
+    assert expected == sent
+    assert b"meta%5Ba%5D=1&tags=a%2Cb" == sent
+
+
+def test_a_multipart_body_whose_schema_is_no_object_takes_fields():
+    """A multipart body is named fields with a boundary only the runtime can
+    write: a string schema is read as an object of fields, and noted."""
+    integration = with_body({"type": "string"}, "multipart/form-data")
+
+    request = send(integration, {"body": {"note": "n"}})
+
+    assert [b'Content-Disposition: form-data; name="note"\r\n\r\nn'] == parts_of(
+        request
+    )
+    [note] = integration.report.operations[0].notes
+    assert "not an object; the model gives the fields as an object" in note
+    assert ["/body"] == refused(integration, {"body": "raw text"})
+
+
+def test_a_urlencoded_body_whose_schema_is_a_string_is_sent_as_written():
+    """`a=1&b=2` is a urlencoded body as it stands: sent with its type."""
+    integration = with_body({"type": "string"}, "application/x-www-form-urlencoded")
+
+    request = send(integration, {"body": "a=1&b=2"})
+
+    assert b"a=1&b=2" == request.content
+    assert "application/x-www-form-urlencoded" == request.headers["content-type"]
+    assert ["/body"] == refused(
+        with_body({"type": "array"}, "application/x-www-form-urlencoded"),
+        {"body": ["a"]},
+    )

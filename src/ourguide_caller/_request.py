@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus, urlencode
 
 from ._errors import ArgumentProblem, InputValidationError
-from ._tools import Argument, Tool, file_part_type
+from ._tools import Argument, Tool
 
 __all__ = [
     "RequestParts",
@@ -382,6 +382,15 @@ def _unencodable_problem(argument: Argument) -> ArgumentProblem:
     )
 
 
+def _fields_problem(tool: Tool) -> ArgumentProblem:
+    assert tool.body is not None
+    return ArgumentProblem(
+        "/" + (tool.body.argument or "body"),
+        f"a {tool.body.media_type} body is a set of named fields: give them "
+        "as an object, one property per field.",
+    )
+
+
 def _encode_body(parts: RequestParts, tool: Tool, payload: Any) -> None:
     assert tool.body is not None
     media_type = tool.body.media_type
@@ -393,7 +402,12 @@ def _encode_body(parts: RequestParts, tool: Tool, payload: Any) -> None:
             parts.headers["Content-Type"] = media_type
         return
 
-    if essence == "application/x-www-form-urlencoded" and isinstance(payload, Mapping):
+    form = essence == "application/x-www-form-urlencoded"
+    if (form or essence.startswith("multipart/")) and not isinstance(payload, Mapping):
+        if not (form and isinstance(payload, str)):
+            raise InputValidationError(tool=tool.name, problems=[_fields_problem(tool)])
+
+    if form and isinstance(payload, Mapping):
         encoding = tool.body.encoding
         pairs = [
             pair
@@ -424,7 +438,7 @@ def _multipart_parts(
     assert tool.body is not None
     declared = tool.body.part_types
     for key, value in payload.items():
-        content_type = _file_part_type(tool, key)
+        content_type = tool.body.file_types.get(key)
         # An array is sent as one part per item, as multipart parsers expect;
         # its files are numbered so that a server keeping them by filename
         # keeps them all.
@@ -441,18 +455,6 @@ def _multipart_parts(
             else:
                 files.append((key, (None, data, declared.get(key))))
     return files
-
-
-def _file_part_type(tool: Tool, wire_name: str) -> str | None:
-    """The content type a field's (or its array's items') file parts go
-    with, or None when it is not a file field."""
-    for argument in tool.arguments:
-        if argument.location == "body" and argument.wire_name == wire_name:
-            schema = _local(tool, tool.input_schema["properties"].get(argument.name))
-            if isinstance(schema, dict) and "items" in schema:
-                schema = _local(tool, schema["items"])
-            return file_part_type(schema)
-    return None
 
 
 def _local(tool: Tool, schema: Any) -> Any:

@@ -20,8 +20,8 @@ from __future__ import annotations
 import logging
 import marshal
 import re
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, TypeVar
 
@@ -128,6 +128,9 @@ class Body:
     encoding: Mapping[str, tuple[str, bool]] = field(default_factory=dict)
     # Multipart fields' part Content-Type, where `encoding` names one.
     part_types: Mapping[str, str] = field(default_factory=dict)
+    # Multipart fields (or arrays of them) sent as file parts, with the
+    # Content-Type their schema gives a file part.
+    file_types: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -546,7 +549,7 @@ def _draft_operation(
         candidates + body_candidates, body, context.arguments
     )
     if body is not None and not body.flattened:
-        body = Body(body.media_type, False, arguments[-1].name, body.required, {})
+        body = replace(body, argument=arguments[-1].name)
 
     schema: dict[str, Any] = {
         "type": "object",
@@ -557,6 +560,8 @@ def _draft_operation(
         schema["required"] = required
     schema = session.finish(schema)
     notes.extend(session.notes)
+    if body is not None and _essence(body.media_type).startswith("multipart/"):
+        body = replace(body, file_types=_file_types(body, arguments, schema))
 
     requirements = None
     if "security" in operation:
@@ -927,7 +932,9 @@ def _body_arguments(
         return body_info, candidates, ""
 
     note = ""
-    if not structured and not _is_text_schema(schema):
+    if structured and "json" not in essence:
+        schema, note = _form_body_schema(schema, media_type)
+    elif not structured and not _is_text_schema(schema):
         # The runtime cannot write XML (or any other format) from a JSON
         # value, so the model writes the body's text itself.
         if schema not in ({}, True):
@@ -939,11 +946,101 @@ def _body_arguments(
     whole = _described(
         schema, body.get("description") or f"The request body ({media_type}).", None
     )
+    # A form kept whole is encoded field by field, exactly as one spread into
+    # arguments: the same `encoding`, the same file parts.
+    form = structured and "json" not in essence
+    encoding = _field_encoding(media) if form else {}
+    part_types = _part_types(media) if essence.startswith("multipart/") else {}
     return (
-        Body(media_type, False, None, required),
+        Body(media_type, False, None, required, encoding, part_types),
         (_Candidate("body", "body", whole, required),),
         note,
     )
+
+
+def _form_body_schema(schema: Any, media_type: str) -> tuple[Any, str]:
+    """The schema of a form or multipart body kept whole, and a note when it
+    had to change. Such a body is a set of named fields, so it is taken as an
+    object; a string schema stays text only for a urlencoded form (`a=1&b=2`
+    is that body as written), since a multipart body's boundary must match
+    its Content-Type, which only the runtime writes. Multipart file fields
+    say they take file content."""
+    essence = _essence(media_type)
+    if schema in ({}, True):
+        return {"type": "object"}, ""
+    if essence == "application/x-www-form-urlencoded" and _is_text_schema(schema):
+        return schema, ""
+    if not _holds_fields(schema):
+        kind = schema.get("type") if isinstance(schema, dict) else schema
+        return {"type": "object"}, (
+            f"the request body is {media_type}, a set of named fields, but its "
+            f"schema is {kind!r}, not an object; the model gives the fields as "
+            "an object"
+        )
+    properties = schema.get("properties")
+    if essence.startswith("multipart/") and isinstance(properties, dict):
+        schema = dict(schema)
+        schema["properties"] = {k: _file_field(v) for k, v in properties.items()}
+    return schema, ""
+
+
+def _holds_fields(schema: Any) -> bool:
+    """Whether a schema's values may be objects: no `type`, or one that
+    includes object."""
+    if not isinstance(schema, dict):
+        return False
+    kind = schema.get("type", "object")
+    return kind == "object" or (isinstance(kind, list) and "object" in kind)
+
+
+def _file_types(
+    body: Body, arguments: Sequence[Argument], schema: dict[str, Any]
+) -> dict[str, str]:
+    """Each multipart field that goes as a file part (or whose items do) ->
+    the part's Content-Type, read from the finished input schema, whose
+    `$defs` the field schemas may refer to."""
+    defs = schema.get("$defs") or {}
+    properties = schema["properties"]
+    if body.flattened:
+        fields = {
+            a.wire_name: properties[a.name] for a in arguments if a.location == "body"
+        }
+    else:
+        fields = _declared_fields(_local(properties[body.argument], defs), defs)
+    types = {}
+    for name, field_schema in fields.items():
+        field_schema = _local(field_schema, defs)
+        if isinstance(field_schema, dict) and "items" in field_schema:
+            field_schema = _local(field_schema["items"], defs)
+        content_type = file_part_type(field_schema)
+        if content_type is not None:
+            types[name] = content_type
+    return types
+
+
+def _declared_fields(
+    schema: Any, defs: Mapping[str, Any], depth: int = 0
+) -> dict[str, Any]:
+    """The properties a whole body's schema declares, its `allOf`, `anyOf`
+    and `oneOf` parts' included (the first declaration of a name wins; a few
+    levels of parts are read, as a recursive `$defs` entry could go on)."""
+    if not isinstance(schema, dict) or depth > 8:
+        return {}
+    fields = dict(schema.get("properties") or {})
+    for key in ("allOf", "anyOf", "oneOf"):
+        for part in schema.get(key) or ():
+            found = _declared_fields(_local(part, defs), defs, depth + 1)
+            for name, sub in found.items():
+                fields.setdefault(name, sub)
+    return fields
+
+
+def _local(schema: Any, defs: Mapping[str, Any]) -> Any:
+    """`schema`, or the definition its `$ref` into the tool's `$defs` names."""
+    ref = schema.get("$ref") if isinstance(schema, dict) else None
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        return defs.get(ref.removeprefix("#/$defs/"))
+    return schema
 
 
 def _is_text_schema(schema: Any) -> bool:
