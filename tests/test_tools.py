@@ -458,3 +458,59 @@ def test_operation_id_that_is_not_a_string_is_noted_and_replaced():
 def test_paths_that_are_not_an_object_are_a_spec_error(paths):
     with pytest.raises(SpecError, match="`paths` must be an object"):
         Integration(spec(paths))
+
+
+def test_an_encoding_that_is_not_an_object_is_noted_and_ignored():
+    """`encoding: [1]` on a multipart body builds the tool and says why."""
+    body = {
+        "content": {
+            "multipart/form-data": {
+                "schema": {"type": "object", "properties": {"f": {"type": "string"}}},
+                "encoding": [1],
+            }
+        }
+    }
+    integration = Integration(spec({"/up": {"post": op("up", requestBody=body)}}))
+
+    (entry,) = integration.report.operations
+
+    assert ["f"] == list(integration.tool("up").input_schema["properties"])
+    assert any("encoding is not an object" in note for note in entry.notes)
+
+
+def test_an_unpaired_brace_in_a_path_asks_for_no_argument():
+    """`/a/{x` names no variable: nothing is asked that would be thrown away."""
+    integration = Integration(spec({"/a/{x": {"get": op("a")}}))
+
+    (entry,) = integration.report.operations
+
+    assert {} == integration.tool("a").input_schema["properties"]
+    assert any("brace without its pair" in note for note in entry.notes)
+
+
+@pytest.mark.parametrize("said", ["false", "no", 0])
+def test_flags_written_as_words_or_numbers_are_read(said):
+    """`required: "false"` is not required; `explode: "no"` joins the array."""
+    parameter = {
+        "name": "ids",
+        "in": "query",
+        "required": said,
+        "explode": said,
+        "schema": {"type": "array", "items": {"type": "string"}},
+    }
+    integration = Integration(spec({"/a": {"get": op("a", parameters=[parameter])}}))
+
+    (request,) = record(integration, [("a", {"ids": ["x", "y"]})])
+
+    assert [] == integration.tool("a").input_schema.get("required", [])
+    assert "ids=x,y" == request.url.query.decode()
+
+
+@pytest.mark.parametrize("said", ["yes", 1, "True"])
+def test_deprecated_written_as_a_word_or_number_is_left_out(said):
+    """`deprecated: "yes"` is deprecated, so the default filter leaves it out."""
+    paths = {"/a": {"get": op("a", deprecated=said), "post": op("b")}}
+
+    integration = Integration(spec(paths))
+
+    assert ["b"] == [tool.name for tool in integration.tools]

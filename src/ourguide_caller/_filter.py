@@ -33,13 +33,22 @@ _CRITERIA = (
 )
 
 
+_SAID_TRUE = frozenset({"true", "yes", "y", "on", "1"})
+_SAID_FALSE = frozenset({"false", "no", "n", "off", "0"})
+
+
 def spec_flag(value: Any) -> bool | None:
-    """A boolean field of the spec (`deprecated`, `x-openai-isConsequential`):
-    hand-written specs also say `"true"`/`"false"`; None when unset or unclear."""
+    """A boolean field of the spec (`deprecated`, `required`, `explode`):
+    hand-written specs also say `"true"`, `"yes"` or `1` (YAML 1.2 leaves
+    `yes` a string); None when unset or unclear."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        said = value.strip().lower()
+        if said in _SAID_TRUE or said in _SAID_FALSE:
+            return said in _SAID_TRUE
     return None
 
 

@@ -690,7 +690,7 @@ def _parameters(
             )
             continue
         if not _sendable_name(where, name):
-            if where == "path" or param.get("required"):
+            if where == "path" or spec_flag(param.get("required")):
                 raise SpecError(
                     f"the required {where} parameter {name!r} has a name that "
                     f"cannot be sent in a {where} (HTTP allows letters, digits "
@@ -757,10 +757,10 @@ def _candidate(
         location=where,
         wire_name=name,
         schema=schema,
-        required=bool(param.get("required")) or where == "path",
+        required=bool(spec_flag(param.get("required"))) or where == "path",
         style=style,
-        explode=bool(explode) if explode is not None else style == "form",
-        allow_reserved=bool(param.get("allowReserved")),
+        explode=_explodes(explode, style),
+        allow_reserved=bool(spec_flag(param.get("allowReserved"))),
         as_json=as_json,
     )
 
@@ -827,8 +827,14 @@ def _check_path_template(
             )
             candidates.remove(candidate)
     declared = {c.wire_name for c in candidates if c.location == "path"}
-    for segment in path.split("{")[1:]:
-        name = segment.split("}", 1)[0]
+    if path.count("{") != path.count("}") or any(
+        "}" not in segment for segment in path.split("{")[1:]
+    ):
+        notes.append(
+            f"the path {path} has a brace without its pair; the unpaired part is "
+            "sent as written"
+        )
+    for name in template:
         if name and name not in declared:
             notes.append(f"path variable {{{name}}} is not declared; taken as a string")
             candidates.append(
@@ -885,6 +891,10 @@ def _request_body(
         return None, []
 
     declared = _pick_media_type(content)
+    media = content[declared]
+    if isinstance(media, dict) and not isinstance(media.get("encoding", {}), dict):
+        where = join_pointer(body_pointer, "content", declared, "encoding")
+        notes.append(f"{where} is not an object; ignored")
     make = partial(_body_arguments, body, declared, body_pointer, session)
     # Generated specs repeat the same body on many operations: reuse it as
     # parameters are (see `_parameter_candidate`).
@@ -909,7 +919,7 @@ def _body_arguments(
     # `*/*` or `application/*`: the API takes anything, so it gets JSON.
     media_type = "application/json" if "*" in _essence(declared) else declared
     essence = _essence(media_type)
-    required = bool(body.get("required"))
+    required = bool(spec_flag(body.get("required")))
     structured = essence.startswith(("application/x-www-form-urlencoded", "multipart/"))
     structured = structured or "json" in essence
 
@@ -1052,16 +1062,28 @@ def _is_text_schema(schema: Any) -> bool:
     return "string" in kinds and all(k in ("string", "null") for k in kinds)
 
 
-def _field_encoding(media: Any) -> dict[str, tuple[str, bool]]:
+def _explodes(explode: Any, style: str) -> bool:
+    """`explode` as written (`"false"` too), else OpenAPI's default for the style."""
+    flag = spec_flag(explode)
+    return flag if flag is not None else style == "form"
+
+
+def _encoding_entries(media: Any) -> dict[Any, Any]:
+    """The media type's `encoding` map; anything else is noted by the caller
+    and read as none."""
     raw = media.get("encoding") if isinstance(media, dict) else None
+    return raw if isinstance(raw, dict) else {}
+
+
+def _field_encoding(media: Any) -> dict[str, tuple[str, bool]]:
     encoding = {}
-    for name, entry in (raw or {}).items():
+    for name, entry in _encoding_entries(media).items():
         if isinstance(entry, dict):
             style = str(entry.get("style") or "form")
             explode = entry.get("explode")
             encoding[str(name)] = (
                 style,
-                bool(explode) if explode is not None else style == "form",
+                _explodes(explode, style),
             )
     return encoding
 
@@ -1069,9 +1091,8 @@ def _field_encoding(media: Any) -> dict[str, tuple[str, bool]]:
 def _part_types(media: Any) -> dict[str, str]:
     """Each multipart field's Content-Type from `encoding.<field>.contentType`;
     of a list (`image/png, image/jpeg`) the first usable one."""
-    raw = media.get("encoding") if isinstance(media, dict) else None
     types = {}
-    for name, entry in (raw or {}).items():
+    for name, entry in _encoding_entries(media).items():
         declared = entry.get("contentType") if isinstance(entry, dict) else None
         if not isinstance(declared, str):
             continue
