@@ -39,12 +39,13 @@ import httpx
 import yaml
 
 from ._errors import ConfigError, SpecError
-from ._refs import escape_token, join_pointer, split_pointer
+from ._refs import array_index, escape_token, join_pointer, split_pointer
 from ._swagger2 import convert_swagger2
 
 __all__ = [
     "BUNDLE_KEY",
     "MAX_DEPTH",
+    "MAX_MERGED_KEYS",
     "MAX_NODES",
     "LoadedSpec",
     "collector_paused",
@@ -64,6 +65,12 @@ MAX_DEPTH = 300
 # The expanded size (containers and scalars, aliases counted at every use) above
 # which a document is refused. The largest spec in our corpus has under 0.5 million.
 MAX_NODES = 5_000_000
+
+# Keys that YAML merge keys (`<<: *base`) may copy into mappings, all told.
+# PyYAML copies every merged key into each mapping that merges it, so 8,000
+# merges of one 4,000-key mapping build 32 million entries (37 s, 1.3 GB)
+# from 200 KB of text; hand-written specs that merge copy a few thousand.
+MAX_MERGED_KEYS = 200_000
 
 # Redirects followed when fetching a remote spec or `$ref`.
 _MAX_REDIRECTS = 5
@@ -126,6 +133,8 @@ def load_spec(
     OpenAPI document.
     """
     started = time.perf_counter()
+    if location is not None:
+        _check_location(location)
     loader = _Loader(
         allow_remote_refs=allow_remote_refs,
         remote_timeout=remote_timeout,
@@ -147,6 +156,20 @@ def load_spec(
         elapsed_ms,
     )
     return spec
+
+
+def _check_location(location: str) -> None:
+    """Refuse a `location` relative server URLs cannot be resolved against,
+    here rather than as a bare ValueError when the tools are built."""
+    if isinstance(location, str) and _scheme(location) is not None:
+        return
+    raise ConfigError(
+        f"the spec location {_short(location, 200)} is not a valid URL "
+        f"({_url_problem(location)}). Pass the http(s) URL the spec was "
+        "downloaded from (Integration's spec_location, load_spec's location), "
+        "or none.",
+        setting="spec_location",
+    )
 
 
 def parse_text(text: str | bytes, *, source: str) -> Any:
@@ -232,24 +255,66 @@ def _parse(
     return data, is_yaml
 
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _MergeBomb(Exception):
+    """Merge keys copied more than `MAX_MERGED_KEYS` keys; `mark` is where."""
+
+    def __init__(self, mark: Any) -> None:
+        super().__init__("too many merged keys")
+        self.mark = mark
+
+
 class _DuplicateNoticingLoader(yaml.CSafeLoader):
     """libyaml's parser with a constructor that notes repeated mapping keys
-    (merge keys `<<` excepted: overriding those is their purpose), reading
-    plain scalars by YAML 1.2's rules (see `_yaml12_resolvers`)."""
+    (merge keys `<<` excepted: overriding those is their purpose), counts the
+    keys merge keys copy (see `MAX_MERGED_KEYS`), and reads plain scalars by
+    YAML 1.2's rules (see `_yaml12_resolvers`)."""
 
     duplicates: list[str]
+    merged: int  # keys copied by merge keys so far
+    flat: set[int]  # ids of the mapping nodes already flattened
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
+        if not isinstance(node, yaml.MappingNode):  # `!!map [1]`: PyYAML says so
+            return super().construct_mapping(node, deep=deep)
         seen: set[str] = set()
+        merges = False
         for key_node, _ in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.value != "<<":
+            if key_node.tag == _MERGE_TAG:
+                merges = True
+            elif isinstance(key_node, yaml.ScalarNode) and key_node.value != "<<":
                 if key_node.value in seen:
                     mark = key_node.start_mark
                     self.duplicates.append(
                         f"key {key_node.value!r} at line {mark.line + 1}"
                     )
                 seen.add(key_node.value)
+        if merges:
+            self._flatten_counted(node)
         return super().construct_mapping(node, deep=deep)
+
+    def _flatten_counted(self, node: yaml.MappingNode) -> None:
+        """PyYAML's `flatten_mapping`, refused before it copies too much.
+
+        The mappings merged in are flattened first, so their sizes are what
+        this copy will cost; each is scanned once, however often it is merged.
+        """
+        for key_node, value in node.value:
+            if key_node.tag != _MERGE_TAG:
+                continue
+            merged = value.value if isinstance(value, yaml.SequenceNode) else [value]
+            for source in merged:
+                if not isinstance(source, yaml.MappingNode):
+                    continue  # PyYAML's flatten_mapping reports it
+                if id(source) not in self.flat:
+                    self._flatten_counted(source)
+                self.merged += len(source.value)
+                if self.merged > MAX_MERGED_KEYS:
+                    raise _MergeBomb(node.start_mark)
+        self.flatten_mapping(node)
+        self.flat.add(id(node))
 
 
 def _yaml12_resolvers() -> None:
@@ -349,15 +414,11 @@ def _parse_yaml(
             "wheels on PyPI are), e.g. `pip install --force-reinstall pyyaml`, or "
             "convert the spec to JSON."
         )
+    loader = _DuplicateNoticingLoader(text)
+    loader.duplicates = [] if duplicates is None else duplicates
+    loader.merged, loader.flat = 0, set()
     try:
-        if duplicates is None:
-            return yaml.load(text, Loader=yaml.CSafeLoader)
-        loader = _DuplicateNoticingLoader(text)
-        loader.duplicates = duplicates
-        try:
-            return loader.get_single_data()
-        finally:
-            loader.dispose()
+        return loader.get_single_data()
     except RecursionError:
         raise _yaml_too_deep(text, source, None) from None
     except yaml.MarkedYAMLError as exc:
@@ -369,14 +430,41 @@ def _parse_yaml(
         raise SpecError(
             f"invalid YAML: {exc}. Fix the file's syntax.", source=source
         ) from None
-    except (ValueError, TypeError) as exc:
-        # An explicit tag whose value does not fit it (`!!float abc`, a bad
-        # `!!binary`): PyYAML's constructors raise these plainly.
+    except _MergeBomb as exc:
         raise SpecError(
-            f"invalid YAML: a tagged value cannot be read as its tag says ({exc}). "
-            "Remove the tag or fix the value.",
+            f"YAML merge keys (`<<`) copy more than {MAX_MERGED_KEYS:,} keys in "
+            f"all by line {exc.mark.line + 1} (a 'billion laughs' document built "
+            "from merges). Refusing to load it; replace the merges with $refs "
+            "(or allOf).",
             source=source,
         ) from None
+    except MemoryError:
+        raise
+    except Exception as exc:
+        # Anything else comes from a constructor: a value whose explicit tag
+        # (`!!float abc`, `!!bool maybe`, `!!timestamp nope`) or date-like
+        # form it does not fit. PyYAML raises whatever its code hits
+        # (ValueError, KeyError, AttributeError, ...), never a YAMLError.
+        raise _unreadable_value(exc, loader, source) from None
+    finally:
+        loader.dispose()
+
+
+def _unreadable_value(
+    exc: Exception, loader: yaml.CSafeLoader, source: str
+) -> SpecError:
+    # The nodes being constructed, outermost first: the last one failed.
+    building = list(getattr(loader, "recursive_objects", {}))
+    where = ""
+    if building:
+        mark = building[-1].start_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}"
+    return SpecError(
+        f"invalid YAML{where}: a tagged value cannot be read as its tag says "
+        f"({type(exc).__name__}: {exc}). Remove the tag, fix the value, or "
+        "quote it if it is text (a date-like `2024-13-01` is tagged implicitly).",
+        source=source,
+    )
 
 
 def _yaml_error(exc: yaml.MarkedYAMLError, source: str) -> SpecError:
@@ -891,6 +979,7 @@ class _File:
     data: Any = None
     is_yaml: bool = False
     plain_anchors: dict[str, str] = field(default_factory=dict)
+    scan: _Scan | None = None  # what `_scan` found; None: nothing to rewrite
     owned: bool = True  # False for a caller's mapping, which is never changed
 
 
@@ -947,6 +1036,9 @@ class _Loader:
         self.root: _File | None = None
         self.queue: deque[_File] = deque()
         self.known: dict[str, _File] = {}  # by real path or URL
+        # Referenced files that cannot be used (unparseable, too deep, ...),
+        # by real path or URL: why not.
+        self.unusable: dict[str, str] = {}
         self.path_cache: dict[tuple[str, str], str] = {}
         self.folder_cache: dict[str, str] = {}
         self.deferred: list[tuple[_File, str, str, _File]] = []
@@ -1053,6 +1145,7 @@ class _Loader:
         version = _check_version(root.data, source=root.label, warnings=self.warnings)
         self.track_ids = version.startswith("3.1")
 
+        root.scan = self._scan(root)
         self._process(root)
         if root.key is None and root.raw is None:
             # A mapping: hash its canonical JSON, now that it is known to be plain.
@@ -1070,6 +1163,7 @@ class _Loader:
         if version == "2.0":
             document, notes = convert_swagger2(document, source=root.label)
             self.warnings.extend(notes)
+        self._note_no_operations(document, root.label)
         return LoadedSpec(
             document=document,
             source=root.label,
@@ -1082,14 +1176,44 @@ class _Loader:
             files=tuple(self.files),
         )
 
-    def _bundle(self, file: _File) -> None:
-        """Parse a referenced file and mount it under BUNDLE_KEY in the root."""
-        assert file.raw is not None and file.key is not None and self.root is not None
+    def _prepare(self, file: _File) -> str:
+        """Parse and check a referenced file as soon as it is read; return
+        why it cannot be used, or "".
+
+        A file that cannot be used is then a broken reference, like a missing
+        one: only the operations that need it are skipped.
+        """
+        assert file.raw is not None
         kind = _sniff_kind(file.raw, file.label.rsplit("/", 1)[-1])
-        file.data, file.is_yaml = _parse(
-            file.raw, source=file.label, kind=kind, warnings=self.warnings
+        try:
+            file.data, file.is_yaml = _parse(
+                file.raw, source=file.label, kind=kind, warnings=self.warnings
+            )
+            self._mend_surrogates(file, file.raw)
+            file.scan = self._scan(file)
+        except SpecError as exc:
+            file.data = None
+            return str(exc).rstrip(".")
+        return ""
+
+    def _note_no_operations(self, document: dict[str, Any], source: str) -> None:
+        """Warn about a document with no paths at all: it loads, and makes no
+        tools, which otherwise passes unnoticed (a stub, or the wrong file)."""
+        paths = document.get("paths")
+        if paths is not None and (not isinstance(paths, dict) or paths):
+            return  # path items without operations are reported one by one
+        webhooks = " (webhooks are calls the API makes, not tools)"
+        self.warnings.append(
+            f"{source}#/paths: the document defines no operations (`paths` is "
+            f"{'empty' if paths is not None else 'missing'}), so no tools are "
+            f"made{webhooks if document.get('webhooks') else ''}. Check that this "
+            "is the API's full document."
         )
-        self._mend_surrogates(file, file.raw)
+
+    def _bundle(self, file: _File) -> None:
+        """Mount a referenced file, read and checked, under BUNDLE_KEY in the
+        root, once its refs are rewritten."""
+        assert file.key is not None and self.root is not None
         self._process(file)
 
         bundle = self.root.data.setdefault(BUNDLE_KEY, {})
@@ -1139,10 +1263,11 @@ class _Loader:
             )
         return bool(found)
 
-    def _process(self, file: _File) -> None:
-        """Check and normalise one file, record its anchors, rewrite its refs."""
+    def _scan(self, file: _File) -> _Scan | None:
+        """Check and normalise one parsed file; None if it has nothing to
+        rewrite. Problems with the file's content raise `SpecError`."""
         if _nothing_to_rewrite(file, self.track_ids):
-            return
+            return None
         scan = _walk(
             file.data,
             source=file.label,
@@ -1151,7 +1276,13 @@ class _Loader:
         )
         if scan.shared:
             _check_expansion(file.data, source=file.label)
+        return scan
 
+    def _process(self, file: _File) -> None:
+        """Record a scanned file's anchors and rewrite its refs."""
+        scan = file.scan
+        if scan is None:
+            return
         pending = [
             _Pending(node, None, f"{_WHERE}: {text}") for node, text in scan.notes
         ]
@@ -1204,6 +1335,13 @@ class _Loader:
             return
         if not isinstance(ref, str):
             return  # not a reference (e.g. a property named "$ref"); left alone
+        if not ref.strip():
+            message = (
+                f"$ref at {_WHERE} is empty; point it at a definition "
+                "(`#/components/schemas/Name`, or a file and a #/pointer in it)"
+            )
+            pending.append(_Pending(node, ref, message))
+            return
 
         if ref.startswith("#"):
             fragment = ref[1:]
@@ -1219,7 +1357,15 @@ class _Loader:
                 node["$ref"] = _mounted(file.key, fragment)
             return
         if scope:
-            ref = urljoin(scope, ref)
+            joined = _joined(scope, ref)
+            if joined is None:
+                message = (
+                    f"$ref {ref!r} at {_WHERE} is relative to the $id {scope!r}, "
+                    "which is not a valid URL; fix that $id"
+                )
+                pending.append(_Pending(node, ref, message))
+                return
+            ref = joined
             node["$ref"] = ref  # the caller's data was copied: it holds a `$id`
         if ref in self.anchors:
             return
@@ -1281,7 +1427,12 @@ class _Loader:
 
     def _target(self, file: _File, ref: str, base: str) -> tuple[_File | None, str]:
         """The file a non-local `$ref` names (read if new), or None and why not."""
-        scheme = urlsplit(base).scheme.lower()
+        scheme = _scheme(base)
+        if scheme is None:
+            return None, (
+                f"$ref {ref!r} at {_WHERE} is not a valid URL or path "
+                f"({_url_problem(base)}); fix the reference"
+            )
         if scheme == "file":
             return None, (
                 f"$ref {ref!r} at {_WHERE} is a file: URL, which is never followed; "
@@ -1289,7 +1440,13 @@ class _Loader:
             )
         if _is_remote(base) or file.url:
             # Inside a remote document even a relative path is a remote reference.
-            return self._remote(urljoin(file.url or "https:", base), ref)
+            url = _joined(file.url or "https:", base)
+            if url is None:
+                return None, (
+                    f"$ref {ref!r} at {_WHERE} cannot be resolved against "
+                    f"{file.url or 'https:'}; fix the reference"
+                )
+            return self._remote(url, ref)
         if len(scheme) > 1:
             return None, (
                 f"$ref {ref!r} at {_WHERE} uses the unsupported scheme {scheme}:; "
@@ -1314,6 +1471,8 @@ class _Loader:
         known = self.known.get(target)
         if known is not None:
             return known, ""
+        if target in self.unusable:
+            return None, _unusable(base, self.unusable[target])
 
         root_dir = self.root_dir
         inside = target == root_dir or target.startswith(os.path.join(root_dir, ""))
@@ -1345,10 +1504,10 @@ class _Loader:
             raw = self._read_file(target, label=key)
         except OSError as exc:
             return None, f"file {base!r} referred from {_WHERE} cannot be read: {exc}"
-        return self._enqueue(_File(label=key, key=key, path=target, raw=raw)), ""
+        return self._accept(_File(label=key, key=key, path=target, raw=raw), base)
 
     def _remote(self, url: str, ref: str) -> tuple[_File | None, str]:
-        if urlsplit(url).scheme.lower() not in ("http", "https"):
+        if _scheme(url) not in ("http", "https"):
             return None, (
                 f"$ref {ref!r} at {_WHERE} names {url}, which is not an http(s) "
                 "URL; only those are fetched"
@@ -1364,6 +1523,8 @@ class _Loader:
         known = self.known.get(url)
         if known is not None:
             return known, ""
+        if url in self.unusable:
+            return None, _unusable(url, self.unusable[url])
 
         limit = self._remote_limit()
         if limit:
@@ -1373,7 +1534,7 @@ class _Loader:
             raw, _ = self._fetch(url)
         except ConfigError as exc:
             return None, f"$ref {ref!r} at {_WHERE} could not be fetched: {exc}"
-        return self._enqueue(_File(label=url, key=url, url=url, raw=raw)), ""
+        return self._accept(_File(label=url, key=url, url=url, raw=raw), url)
 
     def _remote_limit(self) -> str:
         """Why no more remote documents may be fetched, or ""."""
@@ -1393,6 +1554,14 @@ class _Loader:
                 "local files"
             )
         return ""
+
+    def _accept(self, file: _File, named: str) -> tuple[_File | None, str]:
+        """Queue a file just read for bundling, unless it cannot be used."""
+        problem = self._prepare(file)
+        if problem:
+            self.unusable[file.path or file.url or file.label] = problem
+            return None, _unusable(named, problem)
+        return self._enqueue(file), ""
 
     def _enqueue(self, file: _File) -> _File:
         self.known[file.path or file.url or file.label] = file
@@ -1422,7 +1591,7 @@ class _Loader:
             names: list[str] = []
             if isinstance(own, str) and own:
                 own = own.rstrip("#")
-                full = urljoin(base, own) if base else own
+                full = (_joined(base, own) or own) if base else own
                 names += [own, full]
                 base = full
             anchor = node.get("$anchor")
@@ -1537,6 +1706,14 @@ class _Loader:
                 f"could not fetch the spec at {url}: {type(exc).__name__}: {exc}. "
                 "Check the URL and the network, or load the spec from a file."
             ) from None
+        except (httpx.InvalidURL, ValueError) as exc:
+            # httpx refuses some URLs with InvalidURL (`http://[::1/x`), and
+            # the resolver others with UnicodeError (a host label over 63
+            # characters), the same for a redirect's Location.
+            raise ConfigError(
+                f"could not fetch the spec at {_short(target, 200)}: it is not a "
+                f"valid URL ({type(exc).__name__}: {exc}). Fix the URL."
+            ) from None
 
         self.hasher.update(raw)
         self.files.append(url)
@@ -1603,6 +1780,13 @@ class _Loader:
         return b"".join(chunks)
 
 
+def _unusable(named: str, problem: str) -> str:
+    return (
+        f"file {named!r} referred from {_WHERE} cannot be used, so the "
+        f"operations that need it are skipped: {problem}"
+    )
+
+
 def _kind_from_response(content_type: str, url: str, raw: bytes) -> str:
     if "json" in content_type:
         return "json"
@@ -1632,12 +1816,15 @@ def _enclosing_id(data: Any, pointer: str) -> tuple[str, str]:
             own = node.get("$id")
             if isinstance(own, str) and own:
                 own = own.rstrip("#")
-                base = urljoin(base, own) if base else own
+                base = (_joined(base, own) or own) if base else own
                 resource = walked
             node = node.get(token)
             walked = join_pointer(walked, token)
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
+        elif (
+            isinstance(node, list)
+            and (index := array_index(token, len(node))) is not None
+        ):
+            node = node[index]
             walked = join_pointer(walked, token)
         else:
             break
@@ -1665,7 +1852,8 @@ def _ref_scopes(
         base, resource = _enclosing_id(data, pointer)
         own = node.get("$id")
         if isinstance(own, str) and own:
-            base = urljoin(base, own.rstrip("#")) if base else own.rstrip("#")
+            own = own.rstrip("#")
+            base = (_joined(base, own) or own) if base else own
             resource = pointer
         if base:
             scopes[id(node)] = (base, resource)
@@ -1677,8 +1865,11 @@ def _pointer_exists(data: Any, pointer: str) -> bool:
     for token in split_pointer(pointer):
         if isinstance(node, dict) and token in node:
             node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
+        elif (
+            isinstance(node, list)
+            and (index := array_index(token, len(node))) is not None
+        ):
+            node = node[index]
         else:
             return False
     return True
@@ -1743,9 +1934,42 @@ def _mended(text: str) -> str:
 
 
 def _is_remote(ref: Any) -> bool:
-    return isinstance(ref, str) and (
-        ref.startswith("//") or urlsplit(ref).scheme.lower() in ("http", "https")
-    )
+    if not isinstance(ref, str):
+        return False
+    if ref.startswith("//"):
+        return True
+    scheme = _scheme(ref)
+    if scheme is None:  # a broken URL (`http://[::1/x`) is still a remote one
+        return re.match(r"\s*https?:", ref, re.IGNORECASE) is not None
+    return scheme in ("http", "https")
+
+
+def _scheme(url: str) -> str | None:
+    """The URL's scheme in lower case ("" for a path), None if it is not a
+    valid URL: `urlsplit` refuses some (`http://[::1/x`, an unclosed IPv6
+    host) with a ValueError."""
+    try:
+        return urlsplit(url).scheme.lower()
+    except ValueError:
+        return None
+
+
+def _url_problem(url: Any) -> str:
+    if not isinstance(url, str):
+        return f"a {type(url).__name__}, not a string"
+    try:
+        urlsplit(url)
+    except ValueError as exc:
+        return str(exc)
+    return "unreadable"
+
+
+def _joined(base: str, ref: str) -> str | None:
+    """`ref` resolved against `base`; None when either is not a valid URL."""
+    try:
+        return urljoin(base, ref)
+    except ValueError:
+        return None
 
 
 def _is_existing_path(text: str) -> bool:

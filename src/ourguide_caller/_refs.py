@@ -8,16 +8,27 @@ recorded why, and resolving it raises a `SpecError` with that reason.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
 from ._errors import SpecError, shown_pointer
 
-__all__ = ["RefResolver", "escape_token", "join_pointer", "split_pointer"]
+__all__ = [
+    "RefResolver",
+    "array_index",
+    "escape_token",
+    "join_pointer",
+    "split_pointer",
+]
 
 # A chain of `$ref`s pointing at `$ref`s longer than this is treated as a loop.
 _MAX_REF_CHAIN = 64
+
+# RFC 6901 array indexes: ASCII digits without leading zeros. `str.isdigit`
+# would also take `²` (which int() refuses) and `١` (which it reads as 1).
+_INDEX = re.compile(r"0|[1-9][0-9]*")
 
 
 def escape_token(token: str) -> str:
@@ -36,6 +47,22 @@ def join_pointer(pointer: str, *tokens: str | int) -> str:
             text = escape_token(text)
         parts.append(text)
     return "/".join(parts)
+
+
+def array_index(token: str, length: int) -> int | None:
+    """The list index a pointer token names in a list of `length` items, or
+    None when it names none (not an RFC 6901 index, or past the end)."""
+    # Longer than the length's digits is out of range, and never reaches
+    # int(), which refuses over 4,300 digits.
+    if len(token) > len(str(length)) or not _INDEX.fullmatch(token):
+        return None
+    index = int(token)
+    return index if index < length else None
+
+
+def _clipped(text: str, limit: int = 200) -> str:
+    """`text` for a message; a pointer can be kilobytes long."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def split_pointer(pointer: str) -> list[str]:
@@ -73,6 +100,10 @@ class RefResolver:
         # few thousand references tens of thousands of times. The document is
         # never modified once loaded, so a resolved chain stays valid.
         self._resolved: dict[str, tuple[Any, str]] = {}
+        # The `$ref` strings being followed right now: a pointer that runs
+        # through a `$ref` (`#/S/properties` where S is a `$ref`) follows it
+        # from inside `lookup`, and may come back to one of these.
+        self._following: list[str] = []
 
     def lookup(self, pointer: str, *, referrer: str = "") -> Any:
         """The node at `pointer` in the document; a missing node is a `SpecError`
@@ -87,13 +118,16 @@ class RefResolver:
             walked = join_pointer(walked, token)
             if isinstance(node, dict) and token in node:
                 node = node[token]
-            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-                node = node[int(token)]
+            elif (
+                isinstance(node, list)
+                and (index := array_index(token, len(node))) is not None
+            ):
+                node = node[index]
             else:
                 raise SpecError(
-                    f"$ref target {shown_pointer(pointer)} does not exist in the "
-                    f"document (no {token!r} there). Fix the reference or add the "
-                    "target.",
+                    f"$ref target {_clipped(shown_pointer(pointer))} does not exist "
+                    f"in the document (no {_clipped(repr(token))} there). Fix the "
+                    "reference or add the target.",
                     source=self.source,
                     pointer=referrer or pointer,
                 )
@@ -109,6 +143,13 @@ class RefResolver:
             )
         if ref in self.anchors:
             return self.anchors[ref]
+        if not ref.strip() and ref not in self.broken_refs:
+            raise SpecError(
+                "$ref is empty; point it at a definition "
+                "(`#/components/schemas/Name`).",
+                source=self.source,
+                pointer=at,
+            )
         if not ref.startswith("#"):
             reason = self.broken_refs.get(ref)
             if reason is None:
@@ -141,10 +182,40 @@ class RefResolver:
         ref = node["$ref"]
         found = self._resolved.get(ref) if isinstance(ref, str) else None
         if found is None:
-            found = self._follow(node, pointer)
+            self._enter(ref, pointer)
+            try:
+                found = self._follow(node, pointer)
+            finally:
+                self._following.pop()
             if isinstance(ref, str):
                 self._resolved[ref] = found
         return found
+
+    def _enter(self, ref: Any, pointer: str) -> None:
+        """Note that `ref` (at `pointer`) is being followed; refuse it if it
+        already is, or if too many are: either way it would recurse forever."""
+        key = ref if isinstance(ref, str) else repr(ref)
+        if key in self._following:
+            between = self._following[self._following.index(key) + 1 :]
+            through = f" through {', '.join(between)}" if between else ""
+            problem = (
+                f"following {key}{through} leads back to it (a pointer runs "
+                "through the $ref being followed)"
+            )
+        elif len(self._following) >= _MAX_REF_CHAIN:
+            problem = (
+                f"{key} is reached through over {_MAX_REF_CHAIN} $refs that each "
+                "run through the next"
+            )
+        else:
+            self._following.append(key)
+            return
+        raise SpecError(
+            f"$ref loop: {problem}, so it never reaches a definition. Point the "
+            "$ref at the definition itself, not at a place inside another $ref.",
+            source=self.source,
+            pointer=pointer + "/$ref",
+        )
 
     def _follow(self, node: Any, pointer: str) -> tuple[Any, str]:
         seen: list[str] = []

@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from ._errors import SpecError
-from ._refs import join_pointer, split_pointer
+from ._refs import array_index, join_pointer, split_pointer
 
 __all__ = ["convert_swagger2"]
 
@@ -1037,8 +1037,11 @@ def _walk(root: Any, tokens: list[str], depth: int = 0) -> Any:
             node = _MISSING if inner is None else _walk(root, inner, depth + 1)
         if isinstance(node, Mapping) and token in node:
             node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
+        elif (
+            isinstance(node, list)
+            and (index := array_index(token, len(node))) is not None
+        ):
+            node = node[index]
         else:
             return _MISSING
     return node
