@@ -1,0 +1,262 @@
+"""Tests of `_loader` and `_refs` against hostile or broken documents: each must
+end in a `SpecError`/`ConfigError` that says where, or in a skipped operation,
+never in a bare Python exception, a hang or a memory blow-up."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ourguide_caller import Integration
+from ourguide_caller._errors import ConfigError, SpecError
+from ourguide_caller._loader import MAX_MERGED_KEYS, load_spec, parse_text
+from ourguide_caller._refs import RefResolver
+
+# Operation `a` uses REF (as its body schema); operation `b` uses nothing.
+TWO_OPERATIONS = """\
+openapi: VERSION
+info: {title: t, version: "1"}
+paths:
+  /a:
+    post:
+      operationId: a
+      requestBody: {content: {application/json: {schema: {$ref: "REF"}}}}
+      responses: {"200": {description: ok}}
+  /b:
+    get: {operationId: b, responses: {"200": {description: ok}}}
+"""
+A_SCHEMA = "/paths/~1a/post/requestBody/content/application~1json/schema"
+
+
+def two_operations(ref: str, extra: str = "", version: str = "3.0.3") -> str:
+    text = TWO_OPERATIONS.replace("VERSION", version).replace("REF", ref)
+    return text + extra
+
+
+def build(spec: Any, **options: Any) -> Integration:
+    logging.disable(logging.WARNING)  # skipped operations are logged
+    try:
+        return Integration(spec, name="t", base_url="https://api.test", **options)
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def only_b_with_a_skipped(integration: Integration) -> str:
+    """Check that `a` was skipped and `b` kept; return why `a` was skipped."""
+    assert [tool.name for tool in integration.tools] == ["b"]
+    [skipped] = integration.report.skipped
+    assert skipped.pointer == "/paths/~1a/post"
+    return skipped.skipped
+
+
+# ---------------------------------------------------------------- merge keys
+
+
+def test_merge_key_fan_out_is_refused_quickly() -> None:
+    # One 2,000-key mapping merged 200 times copies 400,000 keys.
+    keys = ", ".join(f"k{i}: {i}" for i in range(2000))
+    copies = "\n".join(f"  c{i}: {{<<: *b}}" for i in range(200))
+    text = f"openapi: 3.0.3\nx-base: &b {{{keys}}}\nx-copies:\n{copies}\n"
+
+    started = time.perf_counter()
+    with pytest.raises(SpecError, match=r"merge keys \(`<<`\) copy more than"):
+        parse_text(text, source="bomb.yaml")
+    assert time.perf_counter() - started < 1
+
+
+def test_merge_key_chain_is_refused_quickly() -> None:
+    # Each mapping merges the one before: 1,000 links copy 500,000 keys.
+    links = "\n".join(
+        f"  c{i}: &c{i} {{<<: *c{i - 1}, x{i}: 1}}" for i in range(1, 1000)
+    )
+    text = f"openapi: 3.0.3\nx:\n  c0: &c0 {{x0: 1}}\n{links}\n"
+
+    started = time.perf_counter()
+    with pytest.raises(SpecError, match="merge keys") as caught:
+        parse_text(text, source="chain.yaml")
+    assert time.perf_counter() - started < 1
+    assert caught.value.source == "chain.yaml" and "line " in str(caught.value)
+
+
+def test_merge_keys_in_small_numbers_work_and_lists_count_each_alias() -> None:
+    small = (
+        "base: &base {type: object, description: shared}\n"
+        "one: {<<: *base, description: own}\n"
+        "two: {<<: [*base, {title: T}]}\n"
+        "three: &three {<<: *base}\n"
+        "four: {<<: *three, x: 1}\n"
+    )
+    keys = ", ".join(f"k{i}: {i}" for i in range(1000))
+    aliases = ", ".join(["*b"] * (MAX_MERGED_KEYS // 1000 + 1))
+    bomb = f"x-base: &b {{{keys}}}\nx-all: {{<<: [{aliases}]}}\n"
+
+    data = parse_text(small, source="ok.yaml")
+    with pytest.raises(SpecError, match="merge keys"):
+        parse_text(bomb, source="list.yaml")
+
+    assert data["one"] == {"type": "object", "description": "own"}
+    assert data["two"] == {"type": "object", "description": "shared", "title": "T"}
+    assert data["four"] == {"type": "object", "description": "shared", "x": 1}
+
+
+# ---------------------------------------------------------------- $ref loops
+
+
+def test_ref_running_through_itself_skips_only_that_operation() -> None:
+    extra = "components: {schemas: {S: {$ref: '#/components/schemas/S/properties'}}}\n"
+    spec = two_operations("#/components/schemas/S", extra)
+
+    reason = only_b_with_a_skipped(build(spec))
+
+    assert "$ref loop" in reason
+    assert "#/components/schemas/S/$ref" in reason
+
+
+def test_refs_running_through_each_other_are_a_loop() -> None:
+    document = {"A": {"$ref": "#/B/x"}, "B": {"$ref": "#/A/y"}}
+    resolver = RefResolver(document, source="d.json")
+
+    with pytest.raises(SpecError, match=r"\$ref loop: following #/B/x through"):
+        resolver.deref(document["A"], "/A")
+
+
+def test_long_chain_of_refs_through_refs_is_refused_not_recursed() -> None:
+    # N0 -> through N1 -> through N2 ... : no loop, but no end within reason.
+    document = {f"N{i}": {"$ref": f"#/N{i + 1}/x"} for i in range(400)}
+    document["N400"] = {"x": {"type": "string"}}
+    resolver = RefResolver(document, source="d.json")
+
+    with pytest.raises(SpecError, match=r"\$ref loop: .* over 64 \$refs"):
+        resolver.deref(document["N0"], "/N0")
+
+
+# ---------------------------------------------------------------- bad URLs
+
+
+@pytest.mark.parametrize("remote", [False, True])
+@pytest.mark.parametrize("version", ["3.0.3", "3.1.0"])
+@pytest.mark.parametrize("ref", ["http://[::1/x.yaml#/S", "//[x/y#/S"])
+def test_malformed_url_ref_skips_only_that_operation(
+    ref: str, version: str, remote: bool, tmp_path: Path
+) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text(two_operations(ref, version=version))
+
+    reason = only_b_with_a_skipped(build(path, allow_remote_refs=remote))
+
+    assert f"$ref {ref!r}" in reason and "is not a valid URL" in reason
+
+
+def test_malformed_id_breaks_only_the_relative_refs_inside_it() -> None:
+    extra = (
+        "components: {schemas: {S: {$id: 'http://[::1/x', type: object,"
+        " properties: {p: {$ref: y.json}}}}}\n"
+    )
+    spec = two_operations("#/components/schemas/S", extra, version="3.1.0")
+
+    reason = only_b_with_a_skipped(build(spec))
+
+    assert "relative to the $id 'http://[::1/x', which is not a valid URL" in reason
+
+
+def test_remote_ref_with_a_host_label_over_63_characters_is_a_broken_ref() -> None:
+    ref = f"https://{'a' * 70}.example/x.yaml#/S"
+
+    spec = load_spec(two_operations(ref), allow_remote_refs=True)
+
+    assert "is not a valid URL" in spec.broken_refs[ref]
+
+
+def test_malformed_spec_url_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="not a valid URL"):
+        load_spec("http://[::1/spec.yaml")
+
+
+def test_malformed_spec_location_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="spec location .* not a valid URL") as e:
+        load_spec(two_operations("#/x"), location="http://[::1")
+    assert e.value.setting == "spec_location"
+
+
+# ---------------------------------------------------------------- YAML tags
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "!!timestamp nope",
+        "!!bool maybe",
+        "!!float abc",
+        "2024-13-01",
+        "[1, !!timestamp x]",
+    ],
+)
+def test_value_its_tag_cannot_read_is_a_spec_error(value: str) -> None:
+    text = f"openapi: 3.0.3\npaths: {{}}\nx-value: {value}\n"
+
+    with pytest.raises(SpecError, match="tagged value cannot be read") as caught:
+        parse_text(text, source="tags.yaml")
+    assert "at line 3" in str(caught.value)
+
+
+# ---------------------------------------------------------------- pointer indexes
+
+
+@pytest.mark.parametrize("token", ["\u00b2", "\u0661", "01", "9" * 5000])
+def test_pointer_index_must_be_ascii_digits_in_range(token: str) -> None:
+    document = {"x": [{"type": "string"}, {"type": "integer"}, {"type": "boolean"}]}
+    resolver = RefResolver(document, source="d.json")
+
+    with pytest.raises(SpecError, match="does not exist"):
+        resolver.deref({"$ref": f"#/x/{token}"}, "/r")
+    assert resolver.deref({"$ref": "#/x/1"}, "/r")[0] == {"type": "integer"}
+
+
+# ---------------------------------------------------------------- unusable files
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("broken.yaml", "S: {type: string\n"),
+        ("broken.json", '{"S": }'),
+        ("broken.yaml", "S: !!bool maybe\n"),
+    ],
+)
+def test_unusable_referenced_file_skips_only_the_operations_using_it(
+    tmp_path: Path, name: str, content: str
+) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / name).write_text(content)
+    root = tmp_path / "spec.yaml"
+    root.write_text(two_operations(f"sub/{name}#/S"))
+
+    reason = only_b_with_a_skipped(build(root))
+
+    assert f"file 'sub/{name}' referred from {root}#{A_SCHEMA}" in reason
+    assert "cannot be used" in reason
+
+
+# ---------------------------------------------------------------- empty things
+
+
+def test_empty_ref_says_it_is_empty(tmp_path: Path) -> None:
+    root = tmp_path / "spec.yaml"
+    root.write_text(two_operations(""))
+
+    reason = only_b_with_a_skipped(build(root))
+
+    assert "is empty" in reason and "folder" not in reason
+
+
+@pytest.mark.parametrize("paths", ["paths: {}\n", ""])
+def test_spec_without_operations_warns(paths: str) -> None:
+    text = f"openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\n{paths}"
+
+    spec = load_spec(text)
+
+    assert any("defines no operations" in w for w in spec.warnings)
