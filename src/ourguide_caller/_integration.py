@@ -26,6 +26,7 @@ from ._servers import (
     common_prefix,
     doubled_prefix,
     fill_server_url,
+    is_loopback,
     join_url,
     looks_like_placeholder,
     origin_of,
@@ -62,9 +63,10 @@ class Integration:
             default the root file's own folder.
         operations: which operations become tools (`OperationFilter`); by
             default all but the deprecated ones.
-        doubled_prefix: what to do when the base URL ends with the prefix every
-            path starts with (`.../api` + `/api/users`): `collapse` (default,
-            with a warning), `keep`, or `error`.
+        doubled_prefix: what to do when a base URL (configured, or a spec's
+            server) ends with the prefix every path starts with (`.../api` +
+            `/api/users`): `collapse` (default, sends `/api/users` once, with
+            a warning in the report), `keep`, or `error`.
     """
 
     def __init__(
@@ -191,12 +193,14 @@ class Integration:
         bindings = assign_credentials(
             schemes, auth=auth, explicit=explicit, source=source
         )
-        prefix = self._check_prefix(document)
+        self._prefix = _paths_prefix(document)
+        self._notes: dict[str, None] = {}  # report warnings, in order, once each
+        configured = self._undoubled(self._base_url) if self._base_url else None
 
         def base_url_for(
             operation: Mapping[str, Any], item: Mapping[str, Any], pointer: str
         ) -> str:
-            return self._server_for(operation, item, pointer, prefix)
+            return configured or self._server_for(operation, item, pointer)
 
         version = str(document.get("openapi", "3.0"))
         tools, report = build_tools(
@@ -220,80 +224,88 @@ class Integration:
                 source=source,
                 pointer=first.pointer,
             )
-        credentialed = {
-            origin_of(t.base_url)
-            for t in tools
-            if t.base_url
-            and any(
-                a is not None and a.bindings
-                for a in (t.security.anonymous, t.security.signed_in)
-            )
-        }
-        if not self._base_url and len(credentialed) > 1:
-            shown = ", ".join(f"{s}://{h}:{p}" for s, h, p in sorted(credentialed))
-            report.warnings.append(
-                f"the spec sends credentialed calls to {len(credentialed)} origins "
-                f"({shown}), each named in its servers; configure base_url to "
-                "send every call to one"
-            )
-        if not self._base_url:
-            for url in sorted({t.base_url for t in tools if t.base_url}):
-                if looks_like_placeholder(url):
-                    report.warnings.append(
-                        f"the spec's server {url} looks like a placeholder for the "
-                        "customer's own host; configure base_url"
-                    )
+        report.warnings.extend(self._notes)
+        report.warnings.extend(self._origin_warnings(tools))
         errors = {str(t.base_url_error) for t in tools if t.base_url_error}
         for error in sorted(errors):
             report.warnings.append(error)
             logger.warning("integration %r: %s", self.name, error)
         return tools, report
 
-    def _check_prefix(self, document: Mapping[str, Any]) -> list[str]:
-        """The doubled prefix to collapse, if the base URL repeats the paths'
-        common prefix; warns once, or raises when configured to."""
-        paths = document.get("paths")
-        if not self._base_url or not isinstance(paths, Mapping) or not paths:
-            return []
-        doubled = doubled_prefix(self._base_url, common_prefix(map(str, paths)))
-        if not doubled or self.doubled_prefix == "keep":
-            return []
-        shown = "/" + "/".join(doubled)
-        example = next(iter(paths))
-        message = (
-            f"integration {self.name!r}: the base URL {self._base_url} ends with "
-            f"{shown} and every path in {self.spec.source} starts with {shown} "
-            f"(e.g. {example})"
+    def _note(self, message: str) -> None:
+        """A server problem worked around: logged once and put in the report."""
+        if message not in self._notes:
+            self._notes[message] = None
+            logger.warning("integration %r: %s", self.name, message)
+
+    def _origin_warnings(self, tools: list[Tool]) -> list[str]:
+        """What the report should say about where calls and credentials go."""
+        warnings = []
+        credentialed = {
+            origin_of(t.base_url) for t in tools if t.base_url and _credentialed(t)
+        }
+        if not self._base_url and len(credentialed) > 1:
+            shown = ", ".join(f"{s}://{h}:{p}" for s, h, p in sorted(credentialed))
+            warnings.append(
+                f"the spec sends credentialed calls to {len(credentialed)} origins "
+                f"({shown}), each named in its servers; configure base_url to "
+                "send every call to one"
+            )
+        plain = sorted(
+            f"http://{host}:{port}"
+            for scheme, host, port in credentialed
+            if scheme == "http" and not is_loopback(host)
         )
+        if plain:
+            where = "the configured base_url" if self._base_url else "its servers"
+            warnings.append(
+                f"credentials are sent over plain http to {', '.join(plain)} (named "
+                f"by {where}), where anyone on the network path can read them; "
+                "configure an https base_url"
+            )
+        if not self._base_url:
+            for url in sorted({t.base_url for t in tools if t.base_url}):
+                if looks_like_placeholder(url):
+                    warnings.append(
+                        f"the spec's server {url} looks like a placeholder for the "
+                        "customer's own host; configure base_url"
+                    )
+        return warnings
+
+    def _undoubled(self, base: str, at: str = "") -> str:
+        """`base` without the segments every path repeats (`.../api` +
+        `/api/users`), as `doubled_prefix` says; reported once per base.
+        `at` locates a spec's server; without it `base` is the configured one."""
+        doubled = doubled_prefix(base, self._prefix)
+        if not doubled or self.doubled_prefix == "keep":
+            return base
+        shown = "/" + "/".join(doubled)
+        collapsed = base[: -len(shown)]
+        example = str(next(iter(self.spec.document["paths"])))
+        named = f"the spec's server {base} ({at})" if at else f"the base URL {base}"
+        message = (
+            f"{named} ends with {shown} and every path in {self.spec.source} "
+            f"starts with {shown} (e.g. {example})"
+        )
+        remove = "configure base_url" if at else f"remove {shown} from the base URL"
         if self.doubled_prefix == "error":
             raise ConfigError(
-                message + f". Remove {shown} from the base URL, or set "
-                "doubled_prefix='collapse'.",
+                f"integration {self.name!r}: {message}. {remove.capitalize()}, or "
+                "set doubled_prefix='collapse' or 'keep'.",
                 setting="base_url",
             )
-        logger.warning(
-            "%s; sending %s, not %s. Remove %s from the base URL to silence this.",
-            message,
-            join_url(self._base_url, example),
-            join_url(self._base_url, shown + "/" + str(example).lstrip("/")),
-            shown,
+        self._note(
+            f"{message}; sending {join_url(collapsed, example)}, not "
+            f"{join_url(base, example)}. Set doubled_prefix='keep' if the API "
+            f"really repeats {shown}, or {remove}."
         )
-        return doubled
+        return collapsed
 
     def _server_for(
-        self,
-        operation: Mapping[str, Any],
-        item: Mapping[str, Any],
-        pointer: str,
-        prefix: list[str],
+        self, operation: Mapping[str, Any], item: Mapping[str, Any], pointer: str
     ) -> str:
-        if self._base_url:
-            base = self._base_url
-            if prefix:
-                # Drop the repeated segments from the base, keep the paths whole.
-                base = base[: len(base) - len("/" + "/".join(prefix))]
-            return base
-
+        """The spec's server for one operation (the first of the nearest
+        `servers`), filled in and without a doubled prefix."""
         item_pointer = pointer.rsplit("/", 1)[0]
         for owner, at in (
             (operation, pointer),
@@ -302,26 +314,30 @@ class Integration:
         ):
             servers = owner.get("servers")
             if isinstance(servers, list) and servers:
-                return fill_server_url(
-                    servers[0],
-                    values=self._variables,
-                    location=self._location,
-                    source=self.spec.source,
-                    pointer=f"{at}/servers/0",
-                )
+                at = f"{at}/servers/0"
+                url = self._fill(servers[0], self._variables, at)
+                return self._undoubled(url, f"{self.spec.source}#{at}")
         if self._location:
-            return fill_server_url(
-                {"url": "/"},
-                values={},
-                location=self._location,
-                source=self.spec.source,
-                pointer="/servers",
-            )
+            return self._fill({"url": "/"}, {}, "/servers")
         raise ConfigError(
             f"{self.spec.source} declares no servers and integration {self.name!r} "
             "has no base_url: there is nowhere to send calls. Configure base_url.",
             setting="base_url",
         )
+
+    def _fill(self, server: Any, values: Mapping[str, str], pointer: str) -> str:
+        notes: list[str] = []
+        url = fill_server_url(
+            server,
+            values=values,
+            location=self._location,
+            source=self.spec.source,
+            pointer=pointer,
+            notes=notes,
+        )
+        for note in notes:
+            self._note(note)
+        return url
 
     def tool(self, name: str) -> Tool:
         """The tool called `name`, or `UnknownToolError` listing close names."""
@@ -377,6 +393,22 @@ class Integration:
         except IdentityTokenError as exc:
             return exc
         return None
+
+
+def _paths_prefix(document: Mapping[str, Any]) -> list[str]:
+    """The leading segments every path of the document shares."""
+    paths = document.get("paths")
+    if not isinstance(paths, Mapping) or not paths:
+        return []
+    return common_prefix(map(str, paths))
+
+
+def _credentialed(tool: Tool) -> bool:
+    """True when a call of `tool` may carry a configured credential."""
+    return any(
+        a is not None and bool(a.bindings)
+        for a in (tool.security.anonymous, tool.security.signed_in)
+    )
 
 
 def _as_list(auth: Credential | Sequence[Credential] | None) -> list[Credential]:

@@ -17,11 +17,12 @@ starts with a slash.)
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
-from urllib.parse import SplitResult, urljoin, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urljoin, urlsplit
 
 from ._errors import ConfigError, SpecError
 
@@ -30,24 +31,77 @@ __all__ = [
     "common_prefix",
     "doubled_prefix",
     "fill_server_url",
+    "fixed_query",
+    "is_loopback",
     "join_url",
     "looks_like_placeholder",
     "origin_of",
+    "shown_url",
 ]
 
 _VARIABLE = re.compile(r"\{([^{}]*)\}")
 # A DNS name or an IPv4 address; urlsplit strips the brackets of IPv6 ones.
 _HOST = re.compile(r"^([a-z0-9_-]+(\.[a-z0-9_-]+)*\.?|[0-9a-f:.]+)$", re.IGNORECASE)
-# Hosts that stand for the customer's own: no call or credential goes there.
-_OWN_HOST = re.compile(
-    r"(^|[.-])(your|my)[a-z]*(domain|org|subdomain|host|server|instance|company)"
-    r"|(^|\.)domain\.tld$"
+# Words that name what the customer fills in: `your-domain`, `YOUR_HOST`,
+# `myCompanyName`. Kept to nouns for a host, so real names that merely start
+# with "my" (`myshopify.com`) stay usable.
+_OWN_WORDS = (
+    "domain|subdomain|host|hostname|server|servername|company|companyname|org|"
+    "orgname|organization|organisation|instance|instancename|tenant|tenantname"
+)
+# A label that starts with "your"/"my" (or has it after a separator) and ends
+# with one of those words, perhaps followed by "name"/"id" or a digit.
+_OWN_LABEL = re.compile(
+    rf"(^|[-_])(your|my)[a-z0-9_-]*?({_OWN_WORDS})([-_]?(name|id))?[0-9]*$"
+)
+# A leftmost label that is only such a word (`subdomain.zendesk.com`,
+# `company-name.atlassian.net`): the spec shows where your name goes.
+_GENERIC_LABELS = frozenset(
+    "subdomain instance instancename tenant tenantname company companyname "
+    "domain domainname org orgname organization organisation hostname "
+    "servername".split()
 )
 # Hosts that are probably examples, but could be meant: reported, still used.
 _EXAMPLE_HOST = re.compile(r"(^|\.)example\.(com|org|net)$|^localhost$")
 # A server variable that the customer must fill (`{yourOktaDomain}`): its
 # default is only an illustration, even when it looks like a real host.
-_OWN_VARIABLE = re.compile(r"^(your|my)[A-Z_-]|^(your|my)(domain|host|server)", re.I)
+_OWN_VARIABLE = re.compile(
+    rf"^(your|my|Your|My|YOUR|MY)([A-Z_-]|(?i:{_OWN_WORDS}))|^(?i:your|my)$"
+)
+_USERINFO = re.compile(r"(//)[^/?#]*@")
+
+
+def shown_url(url: str) -> str:
+    """`url` fit for a message or log: any user name and password replaced by
+    `***`, so a secret written into a URL is never repeated."""
+    return _USERINFO.sub(r"\1***@", url)
+
+
+def is_loopback(host: str) -> bool:
+    """True for this machine (`localhost`, 127.0.0.0/8, ::1): plain http there
+    is the test and development case, not a credential on the network."""
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _placeholder_host(host: str) -> bool:
+    """True for hosts that stand for the customer's own (`your-domain.com`,
+    `YOUR_HOST`, `subdomain.zendesk.com`, `oag.domain.tld`)."""
+    labels = host.lower().rstrip(".").split(".")
+    if labels[-1] == "tld" or any(_OWN_LABEL.search(label) for label in labels):
+        return True
+    first = labels[0].replace("-", "").replace("_", "")
+    return len(labels) > 1 and first in _GENERIC_LABELS
+
+
+def _plain(name: str) -> str:
+    """A name compared loosely: `Sub_Domain`, `sub-domain` -> `subdomain`."""
+    return re.sub(r"[-_\s]", "", name).lower()
 
 
 @lru_cache(maxsize=256)  # every tool of an integration asks for the same few
@@ -68,24 +122,25 @@ def check_base_url(url: str, *, setting: str) -> str:
         parts.port  # noqa: B018 (raises ValueError for a port out of range)
     except ValueError as exc:
         raise ConfigError(
-            f"{setting} {url!r} is not a valid URL ({exc}).", setting=setting
+            f"{setting} {shown_url(url)!r} is not a valid URL ({shown_url(str(exc))}).",
+            setting=setting,
         ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
-            f"{setting} {url!r} is not an absolute http(s) URL. Give the full "
-            "base URL, e.g. https://api.example.com/v1.",
+            f"{setting} {shown_url(url)!r} is not an absolute http(s) URL. Give "
+            "the full base URL, e.g. https://api.example.com/v1.",
+            setting=setting,
+        )
+    if "@" in parts.netloc:
+        raise ConfigError(
+            f"{setting} must not carry credentials in the URL; configure them "
+            "as credentials instead.",
             setting=setting,
         )
     if parts.query or parts.fragment:
         raise ConfigError(
             f"{setting} must not carry a query or fragment; put only scheme, "
             "host and path prefix there.",
-            setting=setting,
-        )
-    if parts.username or parts.password:
-        raise ConfigError(
-            f"{setting} must not carry credentials in the URL; configure them "
-            "as credentials instead.",
             setting=setting,
         )
     return url.strip().rstrip("/")
@@ -98,8 +153,13 @@ def fill_server_url(
     location: str | None,
     source: str,
     pointer: str,
+    notes: list[str] | None = None,
 ) -> str:
-    """One Server Object -> an absolute base URL without a trailing slash."""
+    """One Server Object -> an absolute base URL without a trailing slash.
+
+    What was changed to make it usable (a user name and password left out)
+    is appended to `notes`, for the build report.
+    """
     if not isinstance(server, Mapping) or not isinstance(server.get("url"), str):
         raise SpecError(
             "a server must be an object with a string `url`.",
@@ -109,6 +169,7 @@ def fill_server_url(
     template = server["url"]
     declared = server.get("variables") or {}
     defaulted: list[str] = []
+    filled: dict[str, str] = {}
 
     def substitute(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -123,14 +184,16 @@ def fill_server_url(
                     f"at #{pointer}. Pick one of those values.",
                     setting=f"server_variables.{name}",
                 )
+            filled[name] = value
             return value
         if isinstance(spec, Mapping) and "default" in spec:
             defaulted.append(name)
-            return str(spec["default"])
+            filled[name] = str(spec["default"])
+            return filled[name]
         raise ConfigError(
-            f"server URL {template!r} ({source}#{pointer}) uses the variable "
-            f"{{{name}}}, which has no default. Set server_variables.{name} or "
-            "configure a base URL.",
+            f"server URL {shown_url(template)!r} ({source}#{pointer}) uses the "
+            f"variable {{{name}}}, which has no default. Set "
+            f"server_variables.{name} or configure a base URL.",
             setting=f"server_variables.{name}",
         )
 
@@ -139,34 +202,41 @@ def fill_server_url(
     if not parts.scheme:
         if location is None:
             raise ConfigError(
-                f"the server URL {url!r} ({source}#{pointer}) is relative and the "
-                "spec was not loaded from a URL to resolve it against. Configure "
-                "a base URL.",
+                f"the server URL {shown_url(url)!r} ({source}#{pointer}) is "
+                "relative and the spec was not loaded from a URL to resolve it "
+                "against. Configure a base URL.",
                 setting="base_url",
             )
         url = urljoin(location, url)
         parts = _split_server_url(url, source, pointer)
     if parts.scheme not in ("http", "https"):
         raise ConfigError(
-            f"the server URL {url!r} ({source}#{pointer}) uses {parts.scheme}:, "
-            "not http(s), so it cannot be called. Configure a base URL.",
+            f"the server URL {shown_url(url)!r} ({source}#{pointer}) uses "
+            f"{parts.scheme}:, not http(s), so it cannot be called. Configure a "
+            "base URL.",
             setting="base_url",
         )
+    if "@" in parts.netloc:
+        url = _without_userinfo(template, url, filled, source, pointer, notes)
+        parts = _split_server_url(url, source, pointer)
     if not _HOST.match(parts.hostname or ""):
         raise ConfigError(
-            f"the server URL {url!r} ({source}#{pointer}) is not a usable http(s) "
-            "URL (its host looks like a placeholder). Configure a base URL.",
+            f"the server URL {shown_url(url)!r} ({source}#{pointer}) is not a "
+            "usable http(s) URL (its host looks like a placeholder). Configure a "
+            "base URL.",
             setting="base_url",
         )
     if parts.query or parts.fragment:
         # Paths are appended to the server URL; a query would end up before them.
         raise ConfigError(
-            f"the server URL {url!r} ({source}#{pointer}) carries a query or "
-            "fragment, which a base URL cannot. Configure a base URL without it "
-            "(and pass any fixed query value as an argument).",
+            f"the server URL {shown_url(url)!r} ({source}#{pointer}) carries a "
+            "query or fragment, which a base URL cannot. Configure a base URL "
+            "without it (and pass any fixed query value as an argument).",
             setting="base_url",
         )
-    _refuse_placeholder(template, parts.hostname or "", defaulted, source, pointer)
+    _refuse_placeholder(
+        shown_url(template), parts.hostname or "", declared, defaulted, source, pointer
+    )
     return url.rstrip("/")
 
 
@@ -176,28 +246,72 @@ def _split_server_url(url: str, source: str, pointer: str) -> SplitResult:
         parts.port  # noqa: B018 (raises ValueError for a port out of range)
     except ValueError as exc:
         raise ConfigError(
-            f"the server URL {url!r} ({source}#{pointer}) is not a valid URL "
-            f"({exc}). Configure a base URL.",
+            f"the server URL {shown_url(url)!r} ({source}#{pointer}) is not a "
+            f"valid URL ({shown_url(str(exc))}). Configure a base URL.",
             setting="base_url",
         ) from None
     return parts
 
 
+def _without_userinfo(
+    template: str,
+    url: str,
+    filled: Mapping[str, str],
+    source: str,
+    pointer: str,
+    notes: list[str] | None,
+) -> str:
+    """`url` without the user name and password the spec wrote into it.
+
+    They are never sent: httpx would turn them into an `Authorization: Basic`
+    header in place of the configured credential. Written by the spec, they
+    are an example or a leak, and are left out with a note. Brought in by a
+    variable's value (`good.test@evil.test`), they would change which host
+    the call goes to, so the server is refused instead.
+    """
+    culprit = next((name for name, v in filled.items() if "@" in v), None)
+    if culprit is not None:
+        raise ConfigError(
+            f"the server URL {shown_url(template)!r} ({source}#{pointer}) gets a "
+            f"user name or password ('@') from the value of {{{culprit}}}, which "
+            "would change the host calls go to. Set "
+            f"server_variables.{culprit} to a host name alone, or configure "
+            "base_url.",
+            setting=f"server_variables.{culprit}",
+        )
+    parts = urlsplit(url)
+    stripped = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+    if notes is not None:
+        notes.append(
+            f"the server URL {shown_url(url)!r} ({source}#{pointer}) carries a "
+            f"user name and password; they are left out and never sent, so "
+            f"calls go to {stripped}. Configure the API's credentials with auth= "
+            "(or credentials=) instead."
+        )
+    return stripped
+
+
 def _refuse_placeholder(
-    template: str, host: str, defaulted: list[str], source: str, pointer: str
+    template: str,
+    host: str,
+    declared: Any,
+    defaulted: list[str],
+    source: str,
+    pointer: str,
 ) -> None:
     """A server that stands for the customer's own host is never called: the
     spec's example would receive the calls and their credentials."""
-    own = [name for name in defaulted if _OWN_VARIABLE.search(name)]
-    if own:
-        name = own[0]
-        raise ConfigError(
-            f"the server URL {template!r} ({source}#{pointer}) is a placeholder: "
-            f"{{{name}}} stands for your own host and is left at the spec's "
-            f"example value. Set server_variables.{name}, or configure base_url.",
-            setting=f"server_variables.{name}",
-        )
-    if _OWN_HOST.search(host.lower()):
+    for name in defaulted:
+        default = str(declared[name]["default"])
+        if _OWN_VARIABLE.search(name) or _plain(default) == _plain(name):
+            raise ConfigError(
+                f"the server URL {template!r} ({source}#{pointer}) is a "
+                f"placeholder: {{{name}}} stands for your own value and is left "
+                f"at the spec's example {shown_url(default)!r}. Set "
+                f"server_variables.{name}, or configure base_url.",
+                setting=f"server_variables.{name}",
+            )
+    if _placeholder_host(host):
         raise ConfigError(
             f"the server URL {template!r} ({source}#{pointer}) names the "
             f"placeholder host {host!r}, which stands for your own. Configure "
@@ -211,7 +325,16 @@ def looks_like_placeholder(url: str) -> bool:
     calls would probably go nowhere useful. (Hosts that stand for the
     customer's own, such as `yourOktaDomain`, are refused when filled in.)"""
     host = (urlsplit(url).hostname or "").lower()
-    return bool(_EXAMPLE_HOST.search(host) or _OWN_HOST.search(host))
+    return bool(_EXAMPLE_HOST.search(host) or _placeholder_host(host))
+
+
+def fixed_query(path: str) -> tuple[str, list[tuple[str, str]]]:
+    """A path key split from the query it writes out (`/search?type=user`):
+    the path, and the fixed pairs, decoded, to send before the arguments'.
+    A fragment is dropped, as no request carries one."""
+    path = path.partition("#")[0]
+    path, _, query = path.partition("?")
+    return path, parse_qsl(query, keep_blank_values=True)
 
 
 def join_url(base: str, path: str) -> str:

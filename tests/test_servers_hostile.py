@@ -1,0 +1,271 @@
+"""Servers written to mislead: credentials in the URL, placeholder hosts,
+doubled prefixes, literal queries in path keys, plain http."""
+
+import asyncio
+import logging
+from typing import Any
+
+import httpx
+import pytest
+
+from ourguide_caller import BearerToken, ConfigError, Integration, Runtime
+from ourguide_caller._servers import check_base_url, fill_server_url
+
+TOKEN = "tok-SECRET-1"
+
+
+def spec(servers: Any, paths: Any = None) -> dict[str, Any]:
+    document = {
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "paths": paths
+        or {"/users": {"get": {"operationId": "listUsers", "responses": {"200": {}}}}},
+    }
+    if servers is not None:
+        document["servers"] = servers
+    return document
+
+
+def op(name: str, **extra: Any) -> dict[str, Any]:
+    return {"get": {"operationId": name, "responses": {"200": {}}, **extra}}
+
+
+def send(
+    integration: Integration, tool: str, arguments: dict[str, Any] | None = None
+) -> list[httpx.Request]:
+    """Call `tool` on a mock transport; the requests that went out."""
+    sent: list[httpx.Request] = []
+    client = httpx.AsyncClient(
+        transport=httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(200))
+    )
+
+    async def main() -> None:
+        async with Runtime(integration, client=client) as runtime:
+            await runtime.call(runtime.session(), tool, arguments or {})
+
+    asyncio.run(main())
+    return sent
+
+
+def fill(server: dict[str, Any], notes: list[str] | None = None) -> str:
+    return fill_server_url(
+        server, values={}, location=None, source="s", pointer="/servers/0", notes=notes
+    )
+
+
+# --- credentials written into a server URL ----------------------------------
+
+
+def test_userinfo_in_a_spec_server_is_left_out_and_reported(caplog):
+    """`https://user:pass@host` never turns into a Basic header in place of the
+    configured token; the report says so without the password."""
+    caplog.set_level(logging.WARNING, logger="ourguide_caller")
+    integration = Integration(
+        spec([{"url": "https://user:pa55word@x.test/api"}]),
+        auth=BearerToken(token=TOKEN),
+    )
+
+    [request] = send(integration, "listUsers")
+
+    assert "https://x.test/api/users" == str(request.url)
+    assert f"Bearer {TOKEN}" == request.headers["authorization"]
+    assert any("never sent" in w for w in integration.report.warnings)
+    shown = " ".join([*integration.report.warnings, caplog.text, str(integration)])
+    assert "pa55word" not in shown and "user:" not in shown
+
+
+def test_userinfo_brought_by_a_variable_is_refused():
+    """A variable whose value holds `@` would move the call to another host."""
+    server = {
+        "url": "https://{host}/",
+        "variables": {"host": {"default": "good.test@evil.test"}},
+    }
+    integration = Integration(spec([server]), auth=BearerToken(token=TOKEN))
+
+    with pytest.raises(ConfigError, match="server_variables.host") as caught:
+        send(integration, "listUsers")
+    assert "server_variables.host" == caught.value.setting
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "wss://u:pa55word@x.test",
+        "https://u:pa55word@x.test:99999/",
+        "https://u:pa55word@x.test/?q=1",
+        "https://u:pa55word@{missing}.test",
+    ],
+)
+def test_server_errors_never_show_a_password(url):
+    with pytest.raises(ConfigError) as caught:
+        fill({"url": url})
+    assert "pa55word" not in str(caught.value)
+
+
+def test_base_url_errors_never_show_a_password():
+    with pytest.raises(ConfigError) as caught:
+        check_base_url("https://u:pa55word@x.test:99999", setting="base_url")
+    assert "pa55word" not in str(caught.value)
+
+
+# --- placeholder hosts -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "server",
+    [
+        {"url": "https://your-domain.com/api"},
+        {"url": "https://YOUR_HOST/api"},
+        {"url": "https://api.my-company-name.com"},
+        {"url": "https://company-name.atlassian.net"},
+        {"url": "https://acme.domain.tld"},
+        {
+            "url": "{server}/api",
+            "variables": {"server": {"default": "https://your-server.com"}},
+        },
+        {
+            "url": "https://{subdomain}.zendesk.com",
+            "variables": {"subdomain": {"default": "subdomain"}},
+        },
+        {
+            "url": "https://{instance}.service-now.com",
+            "variables": {"instance": {"default": "instance"}},
+        },
+        {
+            "url": "https://{Tenant_Name}.auth.test",
+            "variables": {"Tenant_Name": {"default": "tenant-name"}},
+        },
+        {
+            "url": "https://{your_site}.vendor.test",
+            "variables": {"your_site": {"default": "acme"}},
+        },
+    ],
+)
+def test_placeholder_servers_get_no_request_or_credential(server):
+    integration = Integration(spec([server]), auth=BearerToken(token=TOKEN))
+
+    with pytest.raises(ConfigError, match="placeholder"):
+        send(integration, "listUsers")
+    assert integration.tool("listUsers").base_url is None
+
+
+def test_a_placeholder_variable_works_once_set():
+    server = {
+        "url": "https://{subdomain}.zendesk.com",
+        "variables": {"subdomain": {"default": "subdomain"}},
+    }
+    integration = Integration(spec([server]), server_variables={"subdomain": "acme"})
+
+    assert "https://acme.zendesk.com" == integration.tool("listUsers").base_url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://acme.myshopify.com/admin",
+        "https://account.box.com/api/oauth2",
+        "https://host.docker.internal:8080",
+        "https://yourls.org/api",
+        "https://mydomainservice.test",
+        "https://mysql.vendor.test/v1",
+        "https://your.io",
+    ],
+)
+def test_real_hosts_are_not_taken_for_placeholders(url):
+    assert url.rstrip("/") == fill({"url": url})
+
+
+# --- doubled prefix ------------------------------------------------------------
+
+PREFIXED = {
+    "/api/users": op("listUsers"),
+    "/api/orders": op("listOrders"),
+}
+
+
+def test_a_spec_server_repeating_the_paths_prefix_is_collapsed_and_reported():
+    integration = Integration(spec([{"url": "https://x.test/api"}], PREFIXED))
+
+    [request] = send(integration, "listUsers")
+
+    assert "https://x.test/api/users" == str(request.url)
+    [warning] = integration.report.warnings
+    assert "sending https://x.test/api/users, not https://x.test/api/api/users" in (
+        warning
+    )
+    assert "1 warnings" in str(integration.report)
+
+
+def test_a_configured_doubled_prefix_is_reported_with_the_url_sent(caplog):
+    caplog.set_level(logging.WARNING, logger="ourguide_caller")
+    integration = Integration(spec(None, PREFIXED), base_url="https://x.test/api/")
+
+    [request] = send(integration, "listUsers")
+
+    assert "https://x.test/api/users" == str(request.url)
+    [warning] = integration.report.warnings
+    assert "sending https://x.test/api/users, not https://x.test/api/api/users" in (
+        warning
+    )
+    assert 1 == caplog.text.count("sending https://x.test/api/users")
+
+
+def test_keep_sends_the_spec_servers_prefix_twice_without_a_warning():
+    integration = Integration(
+        spec([{"url": "https://x.test/api"}], PREFIXED), doubled_prefix="keep"
+    )
+
+    [request] = send(integration, "listUsers")
+
+    assert "https://x.test/api/api/users" == str(request.url)
+    assert [] == integration.report.warnings
+
+
+def test_error_refuses_a_spec_server_that_doubles_the_prefix():
+    integration = Integration(
+        spec([{"url": "https://x.test/api"}], PREFIXED), doubled_prefix="error"
+    )
+
+    with pytest.raises(ConfigError, match="doubled_prefix"):
+        send(integration, "listUsers")
+    assert any("ends with /api" in w for w in integration.report.warnings)
+
+
+# --- plain http ----------------------------------------------------------------
+
+
+def test_credentials_over_plain_http_are_reported():
+    paths = {
+        "/a": op("a"),
+        "/c": op("c", servers=[{"url": "http://api.good.test"}]),
+    }
+    integration = Integration(
+        spec([{"url": "https://api.good.test"}], paths), auth=BearerToken(token=TOKEN)
+    )
+
+    plain = [w for w in integration.report.warnings if "plain http" in w]
+    assert 1 == len(plain)
+    assert "http://api.good.test:80" in plain[0]
+
+
+def test_a_configured_plain_http_base_url_is_reported():
+    integration = Integration(
+        spec(None), base_url="http://api.good.test", auth=BearerToken(token=TOKEN)
+    )
+
+    assert any("plain http" in w for w in integration.report.warnings)
+
+
+@pytest.mark.parametrize(
+    ("url", "auth"),
+    [
+        ("http://127.0.0.1:8080", BearerToken(token=TOKEN)),
+        ("http://localhost:5055/api", BearerToken(token=TOKEN)),
+        ("http://[::1]:8000", BearerToken(token=TOKEN)),
+        ("http://api.good.test", None),
+    ],
+)
+def test_plain_http_to_loopback_or_without_credentials_is_fine(url, auth):
+    integration = Integration(spec([{"url": url}]), auth=auth)
+
+    assert not any("plain http" in w for w in integration.report.warnings)
