@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ourguide_caller import BearerToken, ConfigError, Integration, Runtime
+from ourguide_caller import ApiKey, BearerToken, ConfigError, Integration, Runtime
 from ourguide_caller._servers import check_base_url, fill_server_url
 
 TOKEN = "tok-SECRET-1"
@@ -269,3 +269,56 @@ def test_plain_http_to_loopback_or_without_credentials_is_fine(url, auth):
     integration = Integration(spec([{"url": url}]), auth=auth)
 
     assert not any("plain http" in w for w in integration.report.warnings)
+
+
+# --- a literal query in a path key ------------------------------------------
+
+SEARCH = {
+    "/search?type=user": op(
+        "search",
+        parameters=[
+            {"name": "q", "in": "query", "schema": {"type": "string"}},
+            {"name": "type", "in": "query", "schema": {"type": "string"}},
+            {
+                "name": "r",
+                "in": "query",
+                "allowReserved": True,
+                "schema": {"type": "string"},
+            },
+        ],
+    )
+}
+
+
+def search_spec(key_in_query: bool = False) -> dict[str, Any]:
+    document = spec([{"url": "https://x.test/base"}], SEARCH)
+    if key_in_query:
+        scheme = {"type": "apiKey", "in": "query", "name": "type"}
+        document["components"] = {"securitySchemes": {"key": scheme}}
+        document["security"] = [{"key": []}]
+    return document
+
+
+@pytest.mark.parametrize(
+    ("arguments", "query"),
+    [
+        ({"q": "a"}, "type=user&q=a"),
+        ({"q": "a", "r": "b/c"}, "type=user&q=a&r=b/c"),
+        ({"type": "org"}, "type=org"),
+    ],
+)
+def test_a_path_keys_literal_query_is_merged_with_the_arguments(arguments, query):
+    integration = Integration(search_spec())
+
+    [request] = send(integration, "search", arguments)
+
+    assert "/base/search" == request.url.path
+    assert query == request.url.query.decode()
+
+
+def test_a_credential_replaces_a_literal_query_pair_of_its_name():
+    integration = Integration(search_spec(key_in_query=True), auth=ApiKey(key=TOKEN))
+
+    [request] = send(integration, "search", {"q": "a"})
+
+    assert [("q", "a"), ("type", TOKEN)] == sorted(request.url.params.multi_items())

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus, urlencode
 
 from ._errors import ArgumentProblem, InputValidationError
+from ._servers import fixed_query
 from ._tools import Argument, Tool
 
 __all__ = [
@@ -293,7 +294,11 @@ def serialize_arguments(tool: Tool, arguments: Mapping[str, Any]) -> RequestPart
     if problems:
         raise InputValidationError(tool=tool.name, problems=problems)
 
-    parts.path = path
+    # A path key may write part of the query (`/search?type=user`): those
+    # pairs go first, unless an argument of the same name replaces them.
+    parts.path, fixed = fixed_query(path)
+    given = {name for name, _ in [*parts.params, *parts.reserved]}
+    parts.params[:0] = [pair for pair in fixed if pair[0] not in given]
     if tool.body is not None and (body or has_whole or tool.body.required):
         payload = whole_body if has_whole else body
         _encode_body(parts, tool, payload)
