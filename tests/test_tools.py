@@ -16,6 +16,8 @@ from ourguide_caller import (
     OperationFilter,
     Runtime,
     SpecError,
+    UnknownToolError,
+    load_spec,
 )
 
 
@@ -514,3 +516,49 @@ def test_deprecated_written_as_a_word_or_number_is_left_out(said):
     integration = Integration(spec(paths))
 
     assert ["b"] == [tool.name for tool in integration.tools]
+
+
+def test_an_unknown_tool_name_offers_the_close_ones():
+    """A misspelt tool name is answered with the names it was likely meant as."""
+    integration = Integration(spec({"/o": {"get": op("getOrder"), "post": op("x")}}))
+
+    with pytest.raises(UnknownToolError) as caught:
+        integration.tool("getOrdr")
+
+    assert "Did you mean 'getOrder'?" in caught.value.llm_message
+    assert "'x'" not in caught.value.llm_message
+
+
+def test_a_bad_spec_location_beside_a_loaded_spec_is_a_config_error():
+    """The location is checked when the spec comes already loaded, too."""
+    loaded = load_spec(spec({"/o": {"get": op("getOrder")}}))
+
+    with pytest.raises(ConfigError) as caught:
+        Integration(loaded, spec_location="http://[::1")
+
+    assert "spec_location" == caught.value.setting
+
+
+@pytest.mark.parametrize("level", ["document", "operation"])
+def test_one_server_written_without_its_list_is_read(level):
+    """`servers: {url: ...}` is one server: used, and noted."""
+    server = {"url": "https://other.example.test/v2"}
+    operation = op("a", servers=server) if level == "operation" else op("a")
+    document = spec({"/a": {"get": operation}})
+    if level == "document":
+        document["servers"] = server
+
+    integration = Integration(document)
+
+    assert "https://other.example.test/v2" == integration.tool("a").base_url
+    assert any("one server, not a list" in w for w in integration.report.warnings)
+
+
+def test_servers_of_the_wrong_kind_say_so_when_calls_have_nowhere_to_go():
+    """`servers: "https://..."` is not taken for a missing servers list."""
+    document = spec({"/a": {"get": op("a")}}, servers="https://api.example.test")
+
+    integration = Integration(document)
+
+    assert integration.tool("a").base_url is None
+    assert any("#/servers is str" in w for w in integration.report.warnings)

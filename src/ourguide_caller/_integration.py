@@ -8,6 +8,7 @@ when the integration is built, so a misconfiguration shows at setup time.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -16,7 +17,7 @@ from typing import Any, Literal
 from ._credentials import ApiKey, BasicAuth, BearerToken, Credential, JwtForward
 from ._errors import ConfigError, IdentityTokenError, SpecError, UnknownToolError
 from ._filter import OperationFilter
-from ._loader import LoadedSpec, collector_paused, load_spec
+from ._loader import LoadedSpec, check_location, collector_paused, load_spec
 from ._redaction import Redactor, mask_query_credentials
 from ._refs import RefResolver
 from ._retry import RetryPolicy
@@ -98,6 +99,8 @@ class Integration:
         self.operations = operations or OperationFilter()
 
         if isinstance(spec, LoadedSpec):
+            if spec_location is not None:
+                check_location(spec_location)
             self.spec = spec
         else:
             self.spec = load_spec(
@@ -313,12 +316,29 @@ class Integration:
             (self.spec.document, ""),
         ):
             servers = owner.get("servers")
-            if isinstance(servers, list) and servers:
+            if isinstance(servers, dict) and "url" in servers:
+                # One server object written without its list: unambiguous.
+                at = f"{at}/servers"
+                self._note(f"{self.spec.source}#{at} is one server, not a list")
+                server = servers
+            elif isinstance(servers, list) and servers:
                 at = f"{at}/servers/0"
-                url = self._fill(servers[0], self._variables, at)
-                return self._undoubled(url, f"{self.spec.source}#{at}")
+                server = servers[0]
+            else:
+                continue
+            url = self._fill(server, self._variables, at)
+            return self._undoubled(url, f"{self.spec.source}#{at}")
         if self._location:
             return self._fill({"url": "/"}, {}, "/servers")
+        servers = self.spec.document.get("servers")
+        if servers is not None and not isinstance(servers, list):
+            raise ConfigError(
+                f"{self.spec.source}#/servers is {type(servers).__name__}, not a "
+                f"list of server objects, and integration {self.name!r} has no "
+                "base_url: there is nowhere to send calls. Configure base_url, or "
+                "make servers a list of objects with a url.",
+                setting="base_url",
+            )
         raise ConfigError(
             f"{self.spec.source} declares no servers and integration {self.name!r} "
             "has no base_url: there is nowhere to send calls. Configure base_url.",
@@ -343,10 +363,16 @@ class Integration:
         """The tool called `name`, or `UnknownToolError` listing close names."""
         tool = self._by_name.get(name)
         if tool is None:
+            close = difflib.get_close_matches(str(name), self._by_name, n=3)
+            offer = (
+                " Did you mean " + " or ".join(repr(c) for c in close) + "?"
+                if close
+                else ""
+            )
             raise UnknownToolError(
-                f"integration {self.name!r} has no tool named {name!r}.",
+                f"integration {self.name!r} has no tool named {name!r}.{offer}",
                 tool=name,
-                llm_message=f"There is no tool named {name!r}. "
+                llm_message=f"There is no tool named {name!r}.{offer} "
                 "Use one of the tools listed.",
             )
         return tool

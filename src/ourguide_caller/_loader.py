@@ -134,7 +134,7 @@ def load_spec(
     """
     started = time.perf_counter()
     if location is not None:
-        _check_location(location)
+        check_location(location)
     loader = _Loader(
         allow_remote_refs=allow_remote_refs,
         remote_timeout=remote_timeout,
@@ -158,7 +158,7 @@ def load_spec(
     return spec
 
 
-def _check_location(location: str) -> None:
+def check_location(location: str) -> None:
     """Refuse a `location` relative server URLs cannot be resolved against,
     here rather than as a bare ValueError when the tools are built."""
     if isinstance(location, str) and _scheme(location) is not None:

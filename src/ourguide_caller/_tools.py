@@ -615,7 +615,9 @@ def _list_field_notes(
         notes.append("tags that are not strings (lists, objects) are ignored")
     for owner, where in ((operation, "the operation's"), (item, "the path item's")):
         servers = owner.get("servers")
-        if servers is not None and not isinstance(servers, list):
+        if isinstance(servers, dict) and "url" in servers:
+            notes.append(f"{where} servers is one server, not a list; read as such")
+        elif servers is not None and not isinstance(servers, list):
             notes.append(
                 f"{where} servers is {type(servers).__name__}, not a list of "
                 "server objects; ignored"
