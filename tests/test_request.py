@@ -123,6 +123,27 @@ def test_null_for_optional_properties_of_a_whole_body():
     assert ["/body/name"] == refused(whole, {"body": {"name": None}})
 
 
+def test_null_for_a_required_whole_body_is_refused():
+    """A whole body that is an array (or a union) may not be null; the null is
+    told to the model, not a crash."""
+    listed = with_body({"type": "array", "items": {"type": "string"}})
+    union = with_body({"oneOf": [{"type": "string"}, {"type": "integer"}]})
+
+    assert ["/body"] == refused(listed, {"body": None})
+    assert ["/body"] == refused(union, {"body": None})
+
+
+def test_nulls_of_a_merge_patch_are_kept():
+    """In application/merge-patch+json a null removes a field: it is never
+    dropped as "not given", and a null the schema refuses stays an error."""
+    patch = with_body(BODY, "application/merge-patch+json")
+
+    request = send(patch, {"name": "n", "parent": None})
+
+    assert {"name": "n", "parent": None} == json.loads(request.content)
+    assert ["/note"] == refused(patch, {"name": "n", "note": None})
+
+
 # --- form and multipart bodies kept whole ------------------------------------------
 
 
