@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import gzip
 import logging
+import time
 import zlib
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from _specs import BASE, spec
 
@@ -18,11 +20,13 @@ from ourguide_caller import (
     ConfigError,
     InputValidationError,
     Integration,
+    JwtForward,
     RetryPolicy,
     Runtime,
     UpstreamUnavailableError,
 )
 from ourguide_caller._naming import base_name
+from ourguide_caller._redaction import Redactor
 from ourguide_caller._retry import parse_retry_after
 from ourguide_caller._servers import check_base_url
 
@@ -422,3 +426,94 @@ def test_unicode_operation_ids_keep_what_they_can():
     """Accented ids keep their letters; ids with none fall back to method and path."""
     assert "creerCommande" == base_name("créerCommande", "POST", "/c")
     assert "post_orders_id" == base_name("注文を作成", "POST", "/orders/{id}")
+
+
+JWT_FORWARD = {
+    "components": {
+        "securitySchemes": {
+            "User": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+        }
+    },
+    "security": [{"User": []}],
+}
+VERIFICATION_SECRET = "verification-secret-of-32-bytes-or-more"
+
+
+def user_token() -> str:
+    claims = {"user_id": "u-1", "exp": int(time.time()) + 600}
+    return jwt.encode(claims, VERIFICATION_SECRET, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # A server answering with broken HTTP: h11 quotes the bad line.
+        lambda token: httpx.RemoteProtocolError(f"illegal header line: {token}"),
+        # An encoding the runtime will not decode is named in the error.
+        lambda token: httpx.Response(
+            200, headers={"content-encoding": token}, stream=httpx.ByteStream(b"x")
+        ),
+    ],
+)
+def test_a_user_token_echoed_in_a_failure_is_redacted(answer):
+    """The session's identity token is masked in errors, not only in results."""
+    integration = Integration(
+        spec({"/me": get("me")}, **JWT_FORWARD),
+        auth=JwtForward(),
+        verification_secret=VERIFICATION_SECRET,
+    )
+    token = user_token()
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        outcome = answer(token)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    _, (failure,) = run(
+        integration, reply, [("me", {})], sessions=[integration.session(token)]
+    )
+
+    assert isinstance(failure, UpstreamUnavailableError)
+    assert token not in str(failure) and token not in failure.llm_message
+    assert "[redacted]" in str(failure)
+
+
+def test_unknown_tool_suggestions_are_only_the_sessions_tools():
+    """An anonymous session is not offered the names of signed-in tools."""
+    integration = Integration(
+        spec(
+            {"/orders": get("listOrders", security=[]), "/order": get("myOrder")},
+            **JWT_FORWARD,
+        ),
+        auth=JwtForward(),
+        verification_secret=VERIFICATION_SECRET,
+    )
+    token = user_token()
+
+    _, outcomes = run(
+        integration,
+        None,
+        [("myOrders", {}), ("myOrders", {})],
+        sessions=[integration.session(), integration.session(token)],
+    )
+
+    anonymous, signed_in = (str(o) for o in outcomes)
+    assert "'myOrder'" not in anonymous
+    assert "Did you mean 'myOrder'" in signed_in
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "sk%2Flive%20AbC%2B0123456789",  # percent-encoded
+        "sk/live%20AbC%2B0123456789",  # percent-encoded keeping '/'
+        "sk%252Flive%2520AbC%252B0123456789",  # encoded twice
+        "".join(f"&#{ord(c)};" for c in "sk/live AbC+0123456789"),
+        "".join(f"&#x{ord(c):x};" for c in "sk/live AbC+0123456789"),
+    ],
+)
+def test_url_and_html_spellings_of_a_secret_are_redacted(spelling):
+    redact = Redactor(["sk/live AbC+0123456789"])
+
+    assert "echo: [redacted]." == redact(f"echo: {spelling}.")

@@ -39,6 +39,10 @@ __all__ = ["Integration"]
 
 logger = logging.getLogger(__name__)
 
+# Identity tokens whose redactors are kept; a token is usually used for a
+# conversation's worth of calls.
+_SESSION_REDACTORS = 1024
+
 SpecSource = str | os.PathLike[str] | Mapping[str, Any] | LoadedSpec
 DoubledPrefix = Literal["collapse", "keep", "error"]
 
@@ -124,6 +128,7 @@ class Integration:
         if verification_secret:
             self._secrets += (verification_secret,)
         self.redact = Redactor(self._secrets)
+        self._session_redactors: dict[str, Redactor] = {}
 
         # Building allocates many small dicts and no cycles; the collector
         # would rescan the whole document again and again (a fifth of the
@@ -359,11 +364,17 @@ class Integration:
             self._note(note)
         return url
 
-    def tool(self, name: str) -> Tool:
-        """The tool called `name`, or `UnknownToolError` listing close names."""
+    def tool(self, name: str, session: Session | None = None) -> Tool:
+        """The tool called `name`, or `UnknownToolError` listing close names:
+        only names `session` may use, when one is given."""
         tool = self._by_name.get(name)
         if tool is None:
-            close = difflib.get_close_matches(str(name), self._by_name, n=3)
+            offered = (
+                self._by_name
+                if session is None
+                else [t.name for t in self.tools_for(session)]
+            )
+            close = difflib.get_close_matches(str(name), offered, n=3)
             offer = (
                 " Did you mean " + " or ".join(repr(c) for c in close) + "?"
                 if close
@@ -376,6 +387,22 @@ class Integration:
                 "Use one of the tools listed.",
             )
         return tool
+
+    def redactor_for(self, session: Session) -> Redactor:
+        """`redact` that also masks the session's identity token."""
+        token = session.identity_token
+        if not token:
+            return self.redact
+        redactor = self._session_redactors.get(token)
+        if redactor is None:
+            # A signed-in user makes many calls: their token's spellings are
+            # worked out once, not on every call. Cleared whole when full,
+            # which is safe with calls from several threads.
+            if len(self._session_redactors) >= _SESSION_REDACTORS:
+                self._session_redactors.clear()
+            redactor = self.redact.with_secret(token)
+            self._session_redactors[token] = redactor
+        return redactor
 
     def tools_for(self, session: Session) -> list[Tool]:
         """The tools `session` may call (precomputed: no work per call)."""

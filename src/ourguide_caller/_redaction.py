@@ -30,9 +30,13 @@ MASK = "[redacted]"
 
 def _forms(secret: str) -> set[str]:
     """The spellings an echo of `secret` may take: as is, percent-encoded
-    (either hex case, `+` for spaces), JSON-escaped, HTML-escaped, base64."""
+    (either hex case, `+` for spaces, `/` kept, twice), JSON-escaped,
+    HTML-escaped (named or numeric), base64."""
     encoded = quote(secret, safe="")
     forms = {secret, encoded, _lower_hex(encoded), quote_plus(secret)}
+    forms |= {quote(secret), quote(encoded, safe="")}
+    forms.add("".join(f"&#{ord(c)};" for c in secret))
+    forms.add("".join(f"&#x{ord(c):x};" for c in secret))
     escaped = json.dumps(secret)[1:-1]
     forms |= {escaped, escaped.replace("/", "\\/")}
     forms.add(html.escape(secret))

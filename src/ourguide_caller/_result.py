@@ -116,16 +116,19 @@ async def read_body(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
     else:
         return content[:limit], len(content) > limit
 
-    codings = [
-        c.strip().lower()
+    written = [
+        c.strip()
         for c in response.headers.get("content-encoding", "").split(",")
         if c.strip() and c.strip().lower() != "identity"
     ]
+    codings = [c.lower() for c in written]
     if len(codings) > 1 or (
         codings and codings[0] not in ("gzip", "x-gzip", "deflate")
     ):
+        # Named as written: an echoed secret lower-cased would slip past
+        # redaction.
         raise BodyRefused(
-            f"the response uses content-encoding {', '.join(codings)!r}; only one "
+            f"the response uses content-encoding {', '.join(written)!r}; only one "
             "layer of gzip or deflate is accepted"
         )
 

@@ -43,6 +43,7 @@ from ._errors import (
     UpstreamUnavailableError,
 )
 from ._integration import Integration
+from ._redaction import Redactor
 from ._request import query_string, serialize_arguments, without_refused_nulls
 from ._result import BodyRefused, ToolResult, read_body, render_body
 from ._retry import NOT_SENT, RetryPolicy, is_idempotent, parse_retry_after
@@ -217,7 +218,7 @@ class Runtime:
         even a failure, is a `ToolResult` (see `ToolResult.raise_for_status`).
         """
         integration = self.integration(session.integration)
-        tool = integration.tool(tool_name)
+        tool = integration.tool(tool_name, session)
         alternative = self._alternative(integration, tool, session)
         arguments = self._validate(tool, {} if arguments is None else arguments)
         if tool.base_url is None:
@@ -225,9 +226,12 @@ class Runtime:
             raise tool.base_url_error
 
         request = self._request(tool, arguments, alternative, session)
+        redact = integration.redactor_for(session)
         started = time.perf_counter()
-        answer, attempts = await self._send(integration, tool, request)
-        result = self._result(integration, tool, alternative, session, answer, attempts)
+        answer, attempts = await self._send(integration, tool, request, redact)
+        result = self._result(
+            integration, tool, alternative, session, answer, attempts, redact
+        )
         logger.debug(
             "%s: %s %s -> %s in %.1f ms (%d attempt(s))",
             tool.name,
@@ -398,7 +402,11 @@ class Runtime:
         return request
 
     async def _send(
-        self, integration: Integration, tool: Tool, request: httpx.Request
+        self,
+        integration: Integration,
+        tool: Tool,
+        request: httpx.Request,
+        redact: Redactor,
     ) -> tuple[_Answer, int]:
         policy = integration.retry
         method = tool.method
@@ -458,11 +466,13 @@ class Runtime:
         except httpx.LocalProtocolError as exc:
             raise ConfigError(
                 f"{tool.name}: httpx refused to send the request as built "
-                f"({integration.redact(str(exc))}). A header name or value taken "
+                f"({redact(str(exc))}). A header name or value taken "
                 "from the spec or the configuration is not valid HTTP; fix it there."
             ) from None
         except (httpx.TransportError, TimeoutError, BodyRefused) as exc:
-            failure = self._unavailable(integration, tool, exc, attempts, started)
+            failure = self._unavailable(
+                integration, tool, exc, attempts, started, redact
+            )
         else:
             return answer, attempts
         # Raised here, outside the handler, so the original exception (whose
@@ -476,14 +486,15 @@ class Runtime:
         exc: BaseException,
         attempts: int,
         started: float,
+        redact: Redactor,
     ) -> UpstreamUnavailableError:
         scheme, host, port = origin_of(tool.base_url or "")
         if isinstance(exc, TimeoutError):
             what = f"no answer within {integration.timeout:g} s"
         elif isinstance(exc, BodyRefused):
-            what = str(exc)
+            what = redact(str(exc))
         else:
-            detail = integration.redact(str(exc) or "no detail")
+            detail = redact(str(exc) or "no detail")
             what = f"{type(exc).__name__}: {detail}"
         return UpstreamUnavailableError(
             f"{tool.name}: {tool.method} to {scheme}://{host}:{port} failed after "
@@ -502,8 +513,8 @@ class Runtime:
         session: Session,
         answer: _Answer,
         attempts: int,
+        redact: Redactor,
     ) -> ToolResult:
-        redact = integration.redact.with_secret(session.identity_token)
         content_type = answer.headers.get("content-type")
         text, content, truncated = render_body(
             answer.body,
