@@ -77,6 +77,21 @@ def test_a_path_pattern_matches_the_path_it_spells(key):
     assert (["b", "c"] if key == "paths" else []) == names
 
 
+@pytest.mark.parametrize(
+    ("pattern", "path"),
+    [
+        ("/admin", "/admin?action=delete"),  # a literal query in the key
+        ("/admin/*", "/admin/users?all"),
+        ("/files/[key]/*", "/files/[key]/meta"),  # brackets as written
+        ("/admin", "/admin/"),
+    ],
+)
+def test_an_exclusion_does_not_fail_open_on_how_a_path_is_written(pattern, path):
+    paths = {path: {"delete": op("drop")}, "/other": {"get": op("keep")}}
+
+    assert ["keep"] == kept(paths, exclude_paths=pattern)
+
+
 def test_operations_are_picked_by_the_name_their_tool_shows():
     """`operationId: 123` is "123"; an operation without one is known by its
     derived tool name, a clashing one by its suffixed name (which it loses

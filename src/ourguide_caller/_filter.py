@@ -12,6 +12,7 @@ the build report with the reason.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -66,9 +67,21 @@ def operation_tags(operation: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def _matches_path(path: str, patterns: Collection[str]) -> bool:
-    # A pattern equal to the path matches it even when `[...]` in it would
-    # read as a character class (`/items/[id]`).
-    return any(path == p or fnmatchcase(path, p) for p in patterns)
+    """True when a pattern matches the path, read either way where a reading
+    is unclear, so that an exclusion never fails open: the path with or
+    without a literal query it carries (`/admin?action=delete` is `/admin`)
+    or a trailing slash, `[...]` in a pattern as a character class or as
+    the brackets themselves (`/files/[key]/*`)."""
+    bare = path.partition("?")[0]
+    paths = {path, bare, bare.rstrip("/") or "/"}
+    for pattern in patterns:
+        literal = re.sub(r"[\[\]]", lambda m: f"[{m.group(0)}]", pattern)
+        for candidate in paths:
+            if candidate == pattern or any(
+                fnmatchcase(candidate, p) for p in (pattern, literal)
+            ):
+                return True
+    return False
 
 
 @dataclass(frozen=True)
