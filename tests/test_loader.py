@@ -19,6 +19,7 @@ import pytest
 import respx
 import yaml
 
+from ourguide_caller import Integration
 from ourguide_caller._errors import ConfigError, SpecError
 from ourguide_caller._loader import BUNDLE_KEY, LoadedSpec, load_spec, parse_text
 from ourguide_caller._refs import RefResolver, join_pointer
@@ -1038,3 +1039,36 @@ def test_a_ref_to_a_folder_says_so(tmp_path: Path) -> None:
 
     assert "names a folder" in spec.broken_refs["."]
     assert "names a folder" in spec.broken_refs["schemas"]
+
+
+def test_a_password_in_the_spec_url_is_never_shown() -> None:
+    """A spec fetched with a user name and password in its URL: its source,
+    files, errors and build report show `***` in their place."""
+    url = "https://bob:pa55%2Fw0rd@specs.test/openapi.yaml"
+    text = (
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\n"
+        "servers: [{url: /api}]\n"
+        "paths:\n  /a:\n    get:\n      operationId: a\n"
+        "      parameters: [{$ref: '#/components/parameters/Missing'}]\n"
+        "      responses: {'200': {description: ok}}\n"
+        "  /b: {get: {operationId: b, responses: {'200': {description: ok}}}}\n"
+    )
+
+    with respx.mock() as router:
+        router.get("https://specs.test/openapi.yaml").mock(
+            side_effect=[httpx.Response(200, text=text), httpx.Response(404)]
+        )
+        spec = load_spec(url)
+        with pytest.raises(ConfigError) as refused:
+            load_spec(url)
+    integration = Integration(spec)
+
+    shown = [
+        spec.source,
+        *spec.files,
+        str(refused.value),
+        json.dumps(integration.report.as_dict()),
+        repr(spec),
+    ]
+    assert not [text for text in shown if "pa55" in text]
+    assert "https://***@specs.test/openapi.yaml" == spec.source

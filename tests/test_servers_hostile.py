@@ -139,6 +139,14 @@ def test_base_url_errors_never_show_a_password():
             "url": "https://{your_site}.vendor.test",
             "variables": {"your_site": {"default": "acme"}},
         },
+        {"url": "https://your-resource-name.openai.azure.com/openai"},
+        {"url": "https://your-shop.myshopify.com/admin"},
+        {"url": "https://my-store.vendor.test"},
+        {"url": "https://yourteam.slack.com/api"},
+        {"url": "https://your-site.atlassian.net"},
+        {"url": "https://youraccount.zendesk.com"},
+        {"url": "https://YOUR_ACCOUNT_ID.suitetalk.api.netsuite.com"},
+        {"url": "https://my-workspace.vendor.test"},
     ],
 )
 def test_placeholder_servers_get_no_request_or_credential(server):
@@ -169,10 +177,32 @@ def test_a_placeholder_variable_works_once_set():
         "https://mydomainservice.test",
         "https://mysql.vendor.test/v1",
         "https://your.io",
+        "https://company.clearbit.com/v2",
+        "https://domain.com/api",
+        "https://hostname.io",
     ],
 )
 def test_real_hosts_are_not_taken_for_placeholders(url):
     assert url.rstrip("/") == fill({"url": url})
+
+
+@pytest.mark.parametrize("name", ["api", "www", "sandbox"])
+def test_a_variable_whose_default_is_a_real_label_is_used(name):
+    server = {
+        "url": f"https://{{{name}}}.vendor.test",
+        "variables": {name: {"default": name}},
+    }
+
+    assert f"https://{name}.vendor.test" == fill(server)
+
+
+@pytest.mark.parametrize("end", ["?", "#", "/?", "/#"])
+def test_an_empty_query_or_fragment_at_the_end_of_a_base_is_dropped(end):
+    """Kept, it would put every path after it into the query."""
+    assert "https://x.test/v1" == fill({"url": f"https://x.test/v1{end}"})
+    assert "https://x.test/v1" == check_base_url(
+        f"https://x.test/v1{end}", setting="base_url"
+    )
 
 
 # --- doubled prefix ------------------------------------------------------------

@@ -40,6 +40,7 @@ import yaml
 
 from ._errors import ConfigError, SpecError
 from ._refs import array_index, escape_token, join_pointer, split_pointer
+from ._servers import shown_url
 from ._swagger2 import convert_swagger2
 
 __all__ = [
@@ -104,7 +105,8 @@ class LoadedSpec:
 
     document: dict[str, Any]
     source: str
-    location: str | None
+    # Left out of the repr: it may carry a user name and password.
+    location: str | None = field(repr=False)
     original_version: str
     content_hash: str
     broken_refs: Mapping[str, str] = field(default_factory=dict)
@@ -1102,7 +1104,7 @@ class _Loader:
 
     def _load_url(self, url: str, *, location: str) -> LoadedSpec:
         raw, kind = self._fetch(url)
-        root = _File(label=url, key=None, url=url, raw=raw)
+        root = _File(label=shown_url(url), key=None, url=url, raw=raw)
         self.known[url] = root
         return self._finish(root, location=location, kind=kind)
 
@@ -1534,7 +1536,7 @@ class _Loader:
             raw, _ = self._fetch(url)
         except ConfigError as exc:
             return None, f"$ref {ref!r} at {_WHERE} could not be fetched: {exc}"
-        return self._accept(_File(label=url, key=url, url=url, raw=raw), url)
+        return self._accept(_File(label=shown_url(url), key=url, url=url, raw=raw), url)
 
     def _remote_limit(self) -> str:
         """Why no more remote documents may be fetched, or ""."""
@@ -1671,6 +1673,7 @@ class _Loader:
         Redirects are followed here, a few at most and never from https to
         http, so that one deadline covers the whole chain.
         """
+        shown = shown_url(url)  # never a password in a message
         deadline = time.monotonic() + self.remote_timeout
         target = url
         try:
@@ -1683,14 +1686,14 @@ class _Loader:
                             target = self._redirect_target(response, url, target)
                             if time.monotonic() > deadline:
                                 raise ConfigError(
-                                    f"fetching the spec at {url} took longer than "
+                                    f"fetching the spec at {shown} took longer than "
                                     f"{self.remote_timeout:g} s. Download it and "
                                     "load the file."
                                 )
                             continue
                         if response.status_code >= 400:
                             raise ConfigError(
-                                f"fetching the spec at {url} answered HTTP "
+                                f"fetching the spec at {shown} answered HTTP "
                                 f"{response.status_code}. Check the URL and that "
                                 "it is reachable without credentials."
                             )
@@ -1698,12 +1701,12 @@ class _Loader:
                         break
                 else:
                     raise ConfigError(
-                        f"fetching the spec at {url} was redirected more than "
+                        f"fetching the spec at {shown} was redirected more than "
                         f"{_MAX_REDIRECTS} times. Use the final URL."
                     )
         except httpx.HTTPError as exc:
             raise ConfigError(
-                f"could not fetch the spec at {url}: {type(exc).__name__}: {exc}. "
+                f"could not fetch the spec at {shown}: {type(exc).__name__}: {exc}. "
                 "Check the URL and the network, or load the spec from a file."
             ) from None
         except (httpx.InvalidURL, ValueError) as exc:
@@ -1711,29 +1714,32 @@ class _Loader:
             # the resolver others with UnicodeError (a host label over 63
             # characters), the same for a redirect's Location.
             raise ConfigError(
-                f"could not fetch the spec at {_short(target, 200)}: it is not a "
-                f"valid URL ({type(exc).__name__}: {exc}). Fix the URL."
+                f"could not fetch the spec at {_short(shown_url(target), 200)}: it "
+                f"is not a valid URL ({type(exc).__name__}: {exc}). Fix the URL."
             ) from None
 
         self.hasher.update(raw)
-        self.files.append(url)
+        self.files.append(shown_url(url))
         content_type = response.headers.get("content-type", "")
         return raw, _kind_from_response(content_type, url, raw)
 
     @staticmethod
     def _redirect_target(response: httpx.Response, url: str, current: str) -> str:
+        shown = shown_url(url)  # never a password in a message
         location = response.headers.get("location", "")
         target = urljoin(current, location)
         scheme = urlsplit(target).scheme.lower()
         if not location or scheme not in ("http", "https"):
             raise ConfigError(
-                f"fetching the spec at {url} was redirected to {location!r}, which "
-                "is not an http(s) URL. Use the spec's real URL."
+                f"fetching the spec at {shown} was redirected to "
+                f"{shown_url(location)!r}, which is not an http(s) URL. Use the "
+                "spec's real URL."
             )
         if urlsplit(current).scheme.lower() == "https" and scheme == "http":
             raise ConfigError(
-                f"fetching the spec at {url} was redirected from https to plain "
-                f"http ({target}); refusing the downgrade. Use an https URL."
+                f"fetching the spec at {shown} was redirected from https to plain "
+                f"http ({shown_url(target)}); refusing the downgrade. Use an "
+                "https URL."
             )
         return target
 
@@ -1743,6 +1749,7 @@ class _Loader:
         Decompression is done here, in bounded steps: httpx would inflate a
         65 KB gzip chunk into 67 MB before we could count a byte of it.
         """
+        shown = shown_url(url)  # never a password in a message
         encoding = response.headers.get("content-encoding", "identity").lower()
         if encoding in ("", "identity"):
             decoder = None
@@ -1750,7 +1757,7 @@ class _Loader:
             decoder = zlib.decompressobj(zlib.MAX_WBITS | 32)  # gzip or zlib header
         else:
             raise ConfigError(
-                f"the spec at {url} came with Content-Encoding {encoding!r}, which "
+                f"the spec at {shown} came with Content-Encoding {encoding!r}, which "
                 "is not accepted (only gzip or deflate, once). Serve it plainly."
             )
 
@@ -1760,11 +1767,11 @@ class _Loader:
             # time would never trip it, so the whole download has one too.
             if time.monotonic() > deadline:
                 raise ConfigError(
-                    f"fetching the spec at {url} took longer than "
+                    f"fetching the spec at {shown} took longer than "
                     f"{self.remote_timeout:g} s. Download it and load the file."
                 )
             if decoder is None:
-                self._charge(len(chunk), url)
+                self._charge(len(chunk), shown)
                 chunks.append(chunk)
                 continue
             pending = chunk
@@ -1772,11 +1779,11 @@ class _Loader:
                 # Inflate no more than the bytes still allowed, plus one to notice.
                 allowed = self.max_bytes - self.bytes_read + 1
                 chunks.append(decoder.decompress(pending, allowed))
-                self._charge(len(chunks[-1]), url)
+                self._charge(len(chunks[-1]), shown)
                 pending = decoder.unconsumed_tail
         if decoder is not None:
             chunks.append(decoder.flush())
-            self._charge(len(chunks[-1]), url)
+            self._charge(len(chunks[-1]), shown)
         return b"".join(chunks)
 
 

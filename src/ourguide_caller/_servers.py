@@ -47,19 +47,27 @@ _HOST = re.compile(r"^([a-z0-9_-]+(\.[a-z0-9_-]+)*\.?|[0-9a-f:.]+)$", re.IGNOREC
 # with "my" (`myshopify.com`) stay usable.
 _OWN_WORDS = (
     "domain|subdomain|host|hostname|server|servername|company|companyname|org|"
-    "orgname|organization|organisation|instance|instancename|tenant|tenantname"
+    "orgname|organization|organisation|instance|instancename|tenant|tenantname|"
+    "account|shop|store|site|team|workspace|resource|project"
 )
 # A label that starts with "your"/"my" (or has it after a separator) and ends
 # with one of those words, perhaps followed by "name"/"id" or a digit.
 _OWN_LABEL = re.compile(
     rf"(^|[-_])(your|my)[a-z0-9_-]*?({_OWN_WORDS})([-_]?(name|id))?[0-9]*$"
 )
-# A leftmost label that is only such a word (`subdomain.zendesk.com`,
-# `company-name.atlassian.net`): the spec shows where your name goes.
+# A leftmost label that is only such a word, under a vendor's domain
+# (`subdomain.zendesk.com`, `company-name.atlassian.net`): the spec shows
+# where your name goes. `company` alone is a real label (Clearbit's).
 _GENERIC_LABELS = frozenset(
-    "subdomain instance instancename tenant tenantname company companyname "
+    "subdomain instance instancename tenant tenantname companyname "
     "domain domainname org orgname organization organisation hostname "
     "servername".split()
+)
+# Variables whose default is their own name but a real label all the same
+# (`{api}` = `api`): not read as left unfilled.
+_REAL_LABELS = frozenset(
+    "api apis www app sandbox prod production staging stage dev test live "
+    "rest eu us".split()
 )
 # Hosts that are probably examples, but could be meant: reported, still used.
 _EXAMPLE_HOST = re.compile(r"(^|\.)example\.(com|org|net)$|^localhost$")
@@ -68,7 +76,9 @@ _EXAMPLE_HOST = re.compile(r"(^|\.)example\.(com|org|net)$|^localhost$")
 _OWN_VARIABLE = re.compile(
     rf"^(your|my|Your|My|YOUR|MY)([A-Z_-]|(?i:{_OWN_WORDS}))|^(?i:your|my)$"
 )
-_USERINFO = re.compile(r"(//)[^/?#]*@")
+# Up to the last "@" of the URL: a password may hold "/", "?", "#" or "@",
+# and hiding a path's "@" too is the safe side of that doubt.
+_USERINFO = re.compile(r"(//)[^\s'\"]*@")
 
 
 def shown_url(url: str) -> str:
@@ -96,7 +106,7 @@ def _placeholder_host(host: str) -> bool:
     if labels[-1] == "tld" or any(_OWN_LABEL.search(label) for label in labels):
         return True
     first = labels[0].replace("-", "").replace("_", "")
-    return len(labels) > 1 and first in _GENERIC_LABELS
+    return len(labels) > 2 and first in _GENERIC_LABELS
 
 
 def _plain(name: str) -> str:
@@ -143,7 +153,7 @@ def check_base_url(url: str, *, setting: str) -> str:
             "host and path prefix there.",
             setting=setting,
         )
-    return url.strip().rstrip("/")
+    return parts.geturl().rstrip("/")
 
 
 def fill_server_url(
@@ -237,7 +247,9 @@ def fill_server_url(
     _refuse_placeholder(
         shown_url(template), parts.hostname or "", declared, defaulted, source, pointer
     )
-    return url.rstrip("/")
+    # Rebuilt from its parts so that an empty `?` or `#` at the end is gone:
+    # kept, the paths appended to it would land in the query.
+    return parts.geturl().rstrip("/")
 
 
 def _split_server_url(url: str, source: str, pointer: str) -> SplitResult:
@@ -303,7 +315,9 @@ def _refuse_placeholder(
     spec's example would receive the calls and their credentials."""
     for name in defaulted:
         default = str(declared[name]["default"])
-        if _OWN_VARIABLE.search(name) or _plain(default) == _plain(name):
+        if _OWN_VARIABLE.search(name) or (
+            _plain(default) == _plain(name) and _plain(name) not in _REAL_LABELS
+        ):
             raise ConfigError(
                 f"the server URL {template!r} ({source}#{pointer}) is a "
                 f"placeholder: {{{name}}} stands for your own value and is left "
