@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _specs import spec
 
 from ourguide_caller import Integration
 from ourguide_caller._errors import ConfigError, SpecError
@@ -260,3 +261,75 @@ def test_spec_without_operations_warns(paths: str) -> None:
     spec = load_spec(text)
 
     assert any("defines no operations" in w for w in spec.warnings)
+
+
+# --- references OpenAPI does not allow, whose meaning is clear -----------------
+
+OPERATION = {
+    "operationId": "getA",
+    "parameters": [
+        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    ],
+    "responses": {"200": {"description": "ok"}},
+}
+MEDIA = {"schema": {"type": "object", "properties": {"n": {"type": "integer"}}}}
+
+
+def test_an_operation_written_as_a_ref_is_followed_with_a_warning() -> None:
+    document = spec(
+        {"/a/{id}": {"get": {"$ref": "#/components/x-ops/getA"}}},
+        components={"x-ops": {"getA": OPERATION}},
+    )
+
+    integration = Integration(document)
+
+    [tool] = integration.tools
+    assert ("getA", ["id"]) == (tool.name, tool.input_schema["required"])
+    assert any("operation is a $ref" in w for w in integration.report.warnings)
+
+
+def test_an_operation_ref_that_does_not_resolve_skips_only_it() -> None:
+    document = spec(
+        {
+            "/a/{id}": {"get": {"$ref": "#/components/x-ops/nothing"}},
+            "/b": {"get": {**OPERATION, "operationId": "b", "parameters": []}},
+        },
+    )
+
+    integration = Integration(document)
+
+    assert ["b"] == [t.name for t in integration.tools]
+    [skipped] = integration.report.skipped
+    assert "/paths/~1a~1{id}/get" == skipped.pointer
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"$ref": "#/components/x-content"},
+        {"application/json": {"$ref": "#/components/x-content/application~1json"}},
+    ],
+)
+def test_body_content_written_as_a_ref_keeps_its_schema(content) -> None:
+    body = {"required": True, "content": content}
+    operation = {**OPERATION, "operationId": "b", "parameters": []}
+    document = spec(
+        {"/b": {"post": {**operation, "requestBody": body}}},
+        components={"x-content": {"application/json": MEDIA}},
+    )
+
+    [tool] = Integration(document).tools
+
+    assert {"n": {"type": "integer"}} == tool.input_schema["properties"]
+    [report] = Integration(document).report.operations
+    assert any("is a $ref, which OpenAPI does not allow" in n for n in report.notes)
+
+
+def test_a_path_item_with_only_extensions_is_warned_about() -> None:
+    document = spec(
+        {"/a": {"x-internal": True}, "/b": {"get": {**OPERATION, "parameters": []}}}
+    )
+
+    warnings = Integration(document).report.warnings
+
+    assert any("/paths/~1a: the path item has no operations" in w for w in warnings)

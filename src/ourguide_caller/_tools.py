@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import marshal
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, TypeVar
@@ -466,22 +466,56 @@ def _operations(
             if item.get(method) is not None:
                 found = True
                 pointer = join_pointer(item_pointer, method)
-                yield str(path), item, method, item[method], pointer
+                operation = item[method]
+                if isinstance(operation, dict) and "$ref" in operation:
+                    operation = _referenced_operation(
+                        operation, str(path), method, pointer, resolver, report
+                    )
+                    if operation is None:
+                        continue
+                yield str(path), item, method, operation, pointer
         if len(item) > len(_PATH_ITEM_FIELDS) or not item.keys() <= _PATH_ITEM_FIELDS:
-            yield from _unusual_keys(str(path), item, item_pointer, report)
-        elif not found:
+            found = (
+                yield from _unusual_keys(str(path), item, item_pointer, report)
+            ) or found
+        if not found:
             report.warnings.append(
                 f"{item_pointer}: the path item has no operations (no get, put, "
                 "post, delete, options, head, patch or trace)"
             )
 
 
+def _referenced_operation(
+    operation: dict[str, Any],
+    path: str,
+    method: str,
+    pointer: str,
+    resolver: RefResolver,
+    report: BuildReport,
+) -> Any:
+    """An operation written as a `$ref` (which OpenAPI does not allow, but
+    whose meaning is clear), followed with a warning; None when it cannot be,
+    with the operation reported as skipped."""
+    try:
+        target, _ = resolver.deref(operation, pointer)
+    except SpecError as exc:
+        report.operations.append(
+            OperationReport(method.upper(), path, pointer, skipped=str(exc))
+        )
+        return None
+    report.warnings.append(
+        f"{pointer}: the operation is a $ref, which OpenAPI does not allow; followed"
+    )
+    return target
+
+
 def _unusual_keys(
     path: str, item: Mapping[str, Any], item_pointer: str, report: BuildReport
-) -> Iterator[tuple[str, Mapping[str, Any], str, Any, str]]:
+) -> Generator[tuple[str, Mapping[str, Any], str, Any, str], None, bool]:
     """Path item keys OpenAPI 3.0/3.1 do not define: a method in capitals is
     read as that method (with a warning); anything else is reported, not
-    silently dropped."""
+    silently dropped. True when one was an operation."""
+    operations = False
     for key, value in item.items():
         if key in _PATH_ITEM_FIELDS or str(key).startswith("x-"):
             continue
@@ -492,8 +526,10 @@ def _unusual_keys(
                 f"{pointer}: method {key!r} is read as {lowered!r} (OpenAPI "
                 "method keys are lower case)"
             )
+            operations = True
             yield path, item, lowered, value, pointer
         elif lowered in ("query", "additionaloperations"):
+            operations = True
             report.operations.append(
                 OperationReport(
                     lowered.upper() if lowered == "query" else "*",
@@ -507,6 +543,7 @@ def _unusual_keys(
             report.warnings.append(
                 f"{pointer}: {key!r} is not a field of a path item; ignored"
             )
+    return operations
 
 
 def _reported(draft: _Draft, name: str) -> OperationReport:
@@ -888,12 +925,28 @@ def _request_body(
             "requestBody must be an object.", source=resolver.source, pointer=at
         )
     content = body.get("content")
+    content_pointer = join_pointer(body_pointer, "content")
+    if isinstance(content, dict) and "$ref" in content:
+        # OpenAPI allows no $ref here, but what it means is clear; read as a
+        # media type called "$ref", the body would lose its schema unnoticed.
+        content, _ = resolver.deref(content, content_pointer)
+        notes.append(
+            f"{content_pointer} is a $ref, which OpenAPI does not allow; followed"
+        )
+        body = {**body, "content": content}
     if not isinstance(content, dict) or not content:
         notes.append("requestBody declares no content; no body is sent")
         return None, []
 
     declared = _pick_media_type(content)
     media = content[declared]
+    if isinstance(media, dict) and "$ref" in media:
+        media, _ = resolver.deref(media, join_pointer(content_pointer, declared))
+        notes.append(
+            f"{join_pointer(content_pointer, declared)} is a $ref, which OpenAPI "
+            "does not allow; followed"
+        )
+        body = {**body, "content": {**content, declared: media}}
     if isinstance(media, dict) and not isinstance(media.get("encoding", {}), dict):
         where = join_pointer(body_pointer, "content", declared, "encoding")
         notes.append(f"{where} is not an object; ignored")
