@@ -275,7 +275,7 @@ OPERATION = {
 MEDIA = {"schema": {"type": "object", "properties": {"n": {"type": "integer"}}}}
 
 
-def test_an_operation_written_as_a_ref_is_followed_with_a_warning() -> None:
+def test_an_operation_written_as_a_ref_is_followed() -> None:
     document = spec(
         {"/a/{id}": {"get": {"$ref": "#/components/x-ops/getA"}}},
         components={"x-ops": {"getA": OPERATION}},
@@ -285,7 +285,6 @@ def test_an_operation_written_as_a_ref_is_followed_with_a_warning() -> None:
 
     [tool] = integration.tools
     assert ("getA", ["id"]) == (tool.name, tool.input_schema["required"])
-    assert any("operation is a $ref" in w for w in integration.report.warnings)
 
 
 def test_an_operation_ref_that_does_not_resolve_skips_only_it() -> None:
@@ -333,3 +332,39 @@ def test_a_path_item_with_only_extensions_is_warned_about() -> None:
     warnings = Integration(document).report.warnings
 
     assert any("/paths/~1a: the path item has no operations" in w for w in warnings)
+
+
+def test_properties_written_as_a_ref_are_followed() -> None:
+    """`properties: {$ref: ...}` (DigitalOcean's) reads the mapping it names;
+    a property that is itself called "$ref" stays a property."""
+    body = {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"$ref": "#/components/x-attributes"},
+                }
+            }
+        },
+    }
+    named = {"type": "object", "properties": {"$ref": {"type": "string"}}}
+    operation = {**OPERATION, "parameters": []}
+    document = spec(
+        {
+            "/b": {"post": {**operation, "operationId": "b", "requestBody": body}},
+            "/c": {
+                "post": {
+                    **operation,
+                    "operationId": "c",
+                    "requestBody": {"content": {"application/json": {"schema": named}}},
+                }
+            },
+        },
+        components={"x-attributes": {"name": {"type": "string"}}},
+    )
+
+    b, c = Integration(document).tools
+
+    assert {"name": {"type": "string"}} == b.input_schema["properties"]
+    assert ["$ref"] == [a.wire_name for a in c.arguments]

@@ -799,6 +799,23 @@ class SchemaSession:
         self, out: dict[str, Any], key: str, value: Any, ptr: str, depth: int, lit: int
     ) -> None:
         base = ptr + "/" + key
+        # (A property named "$ref" has a schema, not a string, as its value.)
+        if (
+            isinstance(value, dict)
+            and len(value) == 1
+            and isinstance(value.get("$ref"), str)
+        ):
+            # The whole mapping kept elsewhere (DigitalOcean writes this): not
+            # JSON Schema, but its meaning is clear. Read as one property
+            # named "$ref", the schema would be refused.
+            target, _ = self._conv._target(value, base)
+            if isinstance(target, dict):
+                self._note(
+                    ("properties-ref",),
+                    f"#{base}: `{key}` is a $ref to the mapping of properties, "
+                    "which JSON Schema does not allow; followed",
+                )
+                value = target
         if not isinstance(value, dict):
             raise self._error(
                 base,
