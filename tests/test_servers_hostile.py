@@ -352,3 +352,11 @@ def test_a_credential_replaces_a_literal_query_pair_of_its_name():
     [request] = send(integration, "search", {"q": "a"})
 
     assert [("q", "a"), ("type", TOKEN)] == sorted(request.url.params.multi_items())
+
+
+@pytest.mark.parametrize("default", [None, {"host": "x.test"}, ["a"], True])
+def test_a_variable_default_that_is_not_a_string_is_refused(default):
+    server = {"url": "https://{host}/v1", "variables": {"host": {"default": default}}}
+
+    with pytest.raises(ConfigError, match="not a string. Set server_variables.host"):
+        fill(server)

@@ -575,4 +575,10 @@ def test_doubled_prefix_is_an_error_when_asked(shop):
         Integration(PREFIXED_SPEC, base_url=shop.base_url, doubled_prefix="error")
 
     assert shop.base_url in str(caught.value)
+    assert "Remove /api from the base URL" in str(caught.value)
     assert "base_url" == caught.value.setting
+
+
+def test_an_unknown_doubled_prefix_setting_is_refused(shop):
+    with pytest.raises(ConfigError, match="'collapse', 'keep' or 'error'"):
+        Integration(PREFIXED_SPEC, base_url=shop.base_url, doubled_prefix="nope")

@@ -99,6 +99,12 @@ class Integration:
         self.timeout = timeout
         self.max_result_chars = max_result_chars
         self.max_response_bytes = max_response_bytes
+        if doubled_prefix not in ("collapse", "keep", "error"):
+            raise ConfigError(
+                f"integration {name!r}: doubled_prefix is {doubled_prefix!r}; "
+                "use 'collapse', 'keep' or 'error'.",
+                setting="doubled_prefix",
+            )
         self.doubled_prefix = doubled_prefix
         self.operations = operations or OperationFilter()
 
@@ -298,8 +304,8 @@ class Integration:
         remove = "configure base_url" if at else f"remove {shown} from the base URL"
         if self.doubled_prefix == "error":
             raise ConfigError(
-                f"integration {self.name!r}: {message}. {remove.capitalize()}, or "
-                "set doubled_prefix='collapse' or 'keep'.",
+                f"integration {self.name!r}: {message}. {remove[0].upper()}"
+                f"{remove[1:]}, or set doubled_prefix='collapse' or 'keep'.",
                 setting="base_url",
             )
         self._note(

@@ -196,10 +196,20 @@ def fill_server_url(
                 )
             filled[name] = value
             return value
-        if isinstance(spec, Mapping) and "default" in spec:
+        default = spec.get("default") if isinstance(spec, Mapping) else None
+        # A number (a port, a version) reads plainly; null or an object would
+        # end up in the URL as "None" or "{...}".
+        if isinstance(default, str | int | float) and not isinstance(default, bool):
             defaulted.append(name)
-            filled[name] = str(spec["default"])
+            filled[name] = str(default)
             return filled[name]
+        if default is not None or (isinstance(spec, Mapping) and "default" in spec):
+            raise ConfigError(
+                f"server URL {shown_url(template)!r} ({source}#{pointer}) gives "
+                f"the variable {{{name}}} the default {default!r}, which is not a "
+                f"string. Set server_variables.{name} or configure a base URL.",
+                setting=f"server_variables.{name}",
+            )
         raise ConfigError(
             f"server URL {shown_url(template)!r} ({source}#{pointer}) uses the "
             f"variable {{{name}}}, which has no default. Set "
