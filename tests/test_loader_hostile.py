@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from _specs import spec
 
-from ourguide_caller import Integration
+from ourguide_caller import ApiKey, Integration
 from ourguide_caller._errors import ConfigError, SpecError
 from ourguide_caller._loader import MAX_MERGED_KEYS, load_spec, parse_text
 from ourguide_caller._refs import RefResolver
@@ -368,3 +368,28 @@ def test_properties_written_as_a_ref_are_followed() -> None:
 
     assert {"name": {"type": "string"}} == b.input_schema["properties"]
     assert ["$ref"] == [a.wire_name for a in c.arguments]
+
+
+def test_an_unreadable_security_scheme_disables_only_its_operations() -> None:
+    """A scheme that is a `$ref` loop is left out with a warning; operations
+    that do not need it are tools as usual, the others cannot be called."""
+    schemes = {
+        "Loop": {"$ref": "#/components/securitySchemes/Again"},
+        "Again": {"$ref": "#/components/securitySchemes/Loop"},
+        "Key": {"type": "apiKey", "in": "header", "name": "X-Key"},
+    }
+    plain = {**OPERATION, "parameters": []}
+    document = spec(
+        {
+            "/a": {"get": {**plain, "operationId": "a", "security": [{"Key": []}]}},
+            "/b": {"get": {**plain, "operationId": "b", "security": [{"Loop": []}]}},
+        },
+        components={"securitySchemes": schemes},
+    )
+
+    integration = Integration(document, auth=ApiKey(key="k" * 24, header="X-Key"))
+
+    a, b = integration.tools
+    assert a.security.anonymous is not None and b.security.anonymous is None
+    warnings = integration.report.warnings
+    assert any("security scheme 'Loop' is left out" in w for w in warnings)

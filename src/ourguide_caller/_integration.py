@@ -203,7 +203,8 @@ class Integration:
             broken_refs=self.spec.broken_refs,
             anchors=self.spec.anchors,
         )
-        schemes = security_schemes(document, resolver)
+        unusable: list[str] = []
+        schemes = security_schemes(document, resolver, unusable)
         bindings = assign_credentials(
             schemes, auth=auth, explicit=explicit, source=source
         )
@@ -230,6 +231,7 @@ class Integration:
             selection=self.operations,
         )
         report.warnings.extend(self.spec.warnings)
+        report.warnings.extend(unusable)
         if not tools and report.skipped:
             first = report.skipped[0]
             raise SpecError(

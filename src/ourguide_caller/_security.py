@@ -323,9 +323,15 @@ def tool_security(
 
 
 def security_schemes(
-    document: Mapping[str, Any], resolver: RefResolver
+    document: Mapping[str, Any],
+    resolver: RefResolver,
+    unusable: list[str] | None = None,
 ) -> dict[str, Mapping[str, Any]]:
-    """`components.securitySchemes`, every `$ref` on the way followed."""
+    """`components.securitySchemes`, every `$ref` on the way followed.
+
+    A scheme that cannot be read (a `$ref` loop, no `type`) is left out and
+    its problem added to `unusable` when given, so that the operations not
+    needing it still work; without the list it is a `SpecError`."""
     components, _ = resolver.deref(document.get("components") or {}, "/components")
     if not isinstance(components, Mapping):
         return {}
@@ -340,13 +346,23 @@ def security_schemes(
         )
     schemes = {}
     for name, entry in raw.items():
-        scheme, pointer = resolver.deref(entry, join_pointer(at, str(name)))
-        if not isinstance(scheme, Mapping) or "type" not in scheme:
-            raise SpecError(
-                f"security scheme {name!r} must be an object with a `type`.",
-                source=resolver.source,
-                pointer=pointer,
+        try:
+            scheme, pointer = resolver.deref(entry, join_pointer(at, str(name)))
+            if not isinstance(scheme, Mapping) or "type" not in scheme:
+                raise SpecError(
+                    f"security scheme {name!r} must be an object with a `type`.",
+                    source=resolver.source,
+                    pointer=pointer,
+                )
+        except SpecError as exc:
+            if unusable is None:
+                raise
+            unusable.append(
+                f"{str(exc).rstrip('.')}; security scheme {name!r} is left out, "
+                "and operations "
+                "that need it cannot be called"
             )
+            continue
         schemes[str(name)] = scheme
     return schemes
 
