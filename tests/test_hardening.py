@@ -517,3 +517,25 @@ def test_url_and_html_spellings_of_a_secret_are_redacted(spelling):
     redact = Redactor(["sk/live AbC+0123456789"])
 
     assert "echo: [redacted]." == redact(f"echo: {spelling}.")
+
+
+@pytest.mark.parametrize(
+    "end",
+    [
+        "\\u0073k_live_AbC",  # escaped first character
+        "sk_live\\u005fAbCd",
+        "sk\\/live",  # a slash escaped as PHP does
+        "\\u0073k_live_Ab\\u00",  # cut inside an escape
+    ],
+)
+def test_a_cut_through_an_escaped_secret_masks_its_start(end):
+    redact = Redactor(["sk_live_AbCdEf0123456789xyz", "sk/live-other-secret"])
+
+    assert '{"k":"[redacted]' == redact.cut('{"k":"' + end)
+
+
+def test_a_cut_keeps_text_that_only_resembles_a_secret():
+    redact = Redactor(["sk_live_AbCdEf0123456789xyz"])
+
+    assert "hello sk_" == redact.cut("hello sk_")
+    assert "\\u0041bc" == redact.cut("\\u0041bc")

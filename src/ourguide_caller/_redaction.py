@@ -118,15 +118,80 @@ class Redactor:
 
     def cut(self, text: str) -> str:
         """Redact text that was cut off mid-stream: a secret straddling the
-        cut leaves its first characters at the end, which are masked too."""
+        cut leaves its first characters at the end, in any of its spellings
+        (JSON escapes included), and they are masked too."""
         text = self(text)
-        for form in self._forms:
-            for size in range(min(len(form) - 1, len(text)), 0, -1):
-                if size < min(_SHORTEST_TELLING_PREFIX, len(form) - 1):
-                    break
-                if text.endswith(form[:size]):
-                    return text[:-size] + MASK
-        return text
+        dangling = max((_dangling(text, form) for form in self._forms), default=0)
+        if "\\" in text[-(6 * _longest(self._secrets) + 6) :]:
+            for secret in self._secrets:
+                dangling = max(dangling, _dangling_escaped(text, secret))
+        return text[:-dangling] + MASK if dangling else text
+
+
+def _longest(secrets: tuple[str, ...]) -> int:
+    return max(map(len, secrets), default=0)
+
+
+def _dangling(text: str, form: str) -> int:
+    """How many characters at the end of `text` are the start of `form`
+    (long enough to tell), or 0."""
+    shortest = min(_SHORTEST_TELLING_PREFIX, len(form) - 1)
+    tail = text[max(0, len(text) - len(form) + 1) :] if len(form) > 1 else ""
+    start = tail.find(form[0]) if tail else -1
+    while start != -1:
+        size = len(tail) - start
+        if size < shortest:
+            break
+        if form.startswith(tail[start:]):
+            return size
+        start = tail.find(form[0], start + 1)
+    return 0
+
+
+# One JSON string character: an escape, or a character as itself; an escape
+# cut short at the very end counts as a character still to come.
+_JSON_CHAR = re.compile(
+    r'\\u[0-9a-fA-F]{4}|\\["\\/bfnrt]|\\u?[0-9a-fA-F]{0,3}$|.', re.S
+)
+
+
+def _dangling_escaped(text: str, secret: str) -> int:
+    """Like `_dangling`, for `secret` written with JSON escapes: how many raw
+    characters at the end of `text` spell the start of it, or 0."""
+    tail = text[-(6 * len(secret) + 6) :]
+    offsets: list[int] = []
+    decoded: list[str] = []
+    for match in _JSON_CHAR.finditer(tail):
+        token = match.group(0)
+        if len(token) == 6 and token.startswith("\\u"):
+            decoded.append(chr(int(token[2:], 16)))
+        elif len(token) == 2 and token[0] == "\\" and token[1] in _SHORT_ESCAPES:
+            decoded.append(_SHORT_ESCAPES[token[1]])
+        elif token.startswith("\\") and match.end() == len(tail):
+            # An escape cut in half: the character it began is unknown.
+            decoded.append("\0")
+        else:
+            decoded.append(token)
+        offsets.append(match.start())
+    if decoded and decoded[-1] == "\0":
+        # Whatever the half escape was, the text before it must be a prefix.
+        size = _dangling("".join(decoded[:-1]), secret[:-1] or secret)
+        size = size + 1 if size else 0
+    else:
+        size = _dangling("".join(decoded), secret)
+    return len(tail) - offsets[len(decoded) - size] if size else 0
+
+
+_SHORT_ESCAPES = {
+    '"': '"',
+    "\\": "\\",
+    "/": "/",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+}
 
 
 _query_names: set[str] = set()
