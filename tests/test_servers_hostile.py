@@ -278,9 +278,10 @@ def test_credentials_over_plain_http_are_reported():
     assert "http://api.good.test:80" in plain[0]
 
 
-def test_a_configured_plain_http_base_url_is_reported():
+@pytest.mark.parametrize("host", ["api.good.test", "10.0.0.8", "127.evil.test"])
+def test_a_configured_plain_http_base_url_is_reported(host):
     integration = Integration(
-        spec(None), base_url="http://api.good.test", auth=BearerToken(token=TOKEN)
+        spec(None), base_url=f"http://{host}", auth=BearerToken(token=TOKEN)
     )
 
     assert any("plain http" in w for w in integration.report.warnings)
@@ -292,6 +293,8 @@ def test_a_configured_plain_http_base_url_is_reported():
         ("http://127.0.0.1:8080", BearerToken(token=TOKEN)),
         ("http://localhost:5055/api", BearerToken(token=TOKEN)),
         ("http://[::1]:8000", BearerToken(token=TOKEN)),
+        ("http://127.1:8000", BearerToken(token=TOKEN)),
+        ("http://[::ffff:127.0.0.1]:8000", BearerToken(token=TOKEN)),
         ("http://api.good.test", None),
     ],
 )
