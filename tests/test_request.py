@@ -144,6 +144,27 @@ def test_nulls_of_a_merge_patch_are_kept():
     assert ["/note"] == refused(patch, {"name": "n", "note": None})
 
 
+def test_an_optional_body_with_required_properties_is_all_or_nothing():
+    """Kept whole as an optional `body`: left out, nothing is sent; given,
+    its required properties must be there (a null for one is not "left out")."""
+    optional = Integration(
+        spec(
+            {
+                "/o": {
+                    "post": operation(
+                        requestBody={"content": {"application/json": {"schema": BODY}}}
+                    )
+                }
+            }
+        )
+    )
+
+    assert b"" == send(optional, {}).content
+    assert ["/body/name"] == refused(optional, {"body": {"note": "n"}})
+    assert ["/body/name"] == refused(optional, {"body": {"name": None}})
+    assert {"name": "n"} == json.loads(send(optional, {"body": {"name": "n"}}).content)
+
+
 # --- form and multipart bodies kept whole ------------------------------------------
 
 

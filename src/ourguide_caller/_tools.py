@@ -976,7 +976,11 @@ def _body_arguments(
     structured = essence.startswith(("application/x-www-form-urlencoded", "multipart/"))
     structured = structured or "json" in essence
 
-    if structured and _is_plain_object(schema):
+    # An optional body whose schema requires properties stays whole: spread
+    # into arguments, "all or none" could not be said, and a call giving
+    # only some of them would send a body the API must refuse.
+    spread = required or not (isinstance(schema, dict) and schema.get("required"))
+    if structured and spread and _is_plain_object(schema):
         assert isinstance(schema, dict)
         needed = set(schema.get("required") or []) if required else set()
         multipart = essence.startswith("multipart/")
