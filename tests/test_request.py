@@ -165,6 +165,27 @@ def test_an_optional_body_with_required_properties_is_all_or_nothing():
     assert {"name": "n"} == json.loads(send(optional, {"body": {"name": "n"}}).content)
 
 
+def test_null_for_an_optional_property_of_a_union_body():
+    """A oneOf body tells its errors at the body, not at the null: the null
+    is left out all the same when that makes the body valid."""
+    card = {
+        "type": "object",
+        "required": ["card"],
+        "properties": {"card": {"type": "string"}, "note": {"type": "string"}},
+    }
+    bank = {
+        "type": "object",
+        "required": ["iban"],
+        "properties": {"iban": {"type": "string"}},
+    }
+    union = with_body({"oneOf": [card, bank]})
+
+    request = send(union, {"body": {"card": "4242", "note": None}})
+
+    assert {"card": "4242"} == json.loads(request.content)
+    assert ["/body"] == refused(union, {"body": {"card": None}})
+
+
 # --- form and multipart bodies kept whole ------------------------------------------
 
 

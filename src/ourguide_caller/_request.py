@@ -23,6 +23,7 @@ __all__ = [
     "RequestParts",
     "query_string",
     "serialize_arguments",
+    "without_body_nulls",
     "without_refused_nulls",
 ]
 
@@ -511,6 +512,22 @@ def without_refused_nulls(
             del whole[place[1]]
             trimmed[body] = whole
     return trimmed if trimmed != arguments else None
+
+
+def without_body_nulls(
+    tool: Tool, arguments: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """`arguments` with the nulls at the top of a whole body left out, or None
+    when there are none (or they mean something: a merge patch)."""
+    if tool.body is None or tool.body.argument is None:
+        return None
+    if "merge-patch" in tool.body.media_type:
+        return None
+    whole = arguments.get(tool.body.argument)
+    if not isinstance(whole, Mapping) or None not in whole.values():
+        return None
+    kept = {k: v for k, v in whole.items() if v is not None}
+    return {**arguments, tool.body.argument: kept}
 
 
 def _value_at(arguments: Mapping[str, Any], place: tuple[str, ...]) -> Any:

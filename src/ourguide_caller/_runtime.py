@@ -44,7 +44,12 @@ from ._errors import (
 )
 from ._integration import Integration
 from ._redaction import Redactor
-from ._request import query_string, serialize_arguments, without_refused_nulls
+from ._request import (
+    query_string,
+    serialize_arguments,
+    without_body_nulls,
+    without_refused_nulls,
+)
 from ._result import BodyRefused, ToolResult, read_body, render_body
 from ._retry import NOT_SENT, RetryPolicy, is_idempotent, parse_retry_after
 from ._security import Alternative
@@ -303,6 +308,11 @@ class Runtime:
             arguments = trimmed
             if validator.is_valid(arguments):
                 return arguments
+        # A whole body that is a union (oneOf/anyOf) reports its errors at
+        # the body, not at the null inside it: dropped only if that is valid.
+        loosened = without_body_nulls(tool, arguments)
+        if loosened is not None and validator.is_valid(loosened):
+            return loosened
 
         problems = []
         for error in validator.iter_errors(arguments):
