@@ -539,3 +539,145 @@ def test_a_cut_keeps_text_that_only_resembles_a_secret():
 
     assert "hello sk_" == redact.cut("hello sk_")
     assert "\\u0041bc" == redact.cut("\\u0041bc")
+
+
+# --- odd answers ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("charset", ["utf8mb4", "no-such", "idna", "zlib", "rot13"])
+def test_a_charset_python_cannot_decode_with_is_read_as_utf8(charset):
+    integration = Integration(spec({"/a": get("a")}))
+    answer = httpx.Response(
+        200,
+        content='{"name": "Zoë"}'.encode(),
+        headers={"content-type": f"application/json; charset={charset}"},
+    )
+
+    _, (result,) = run(integration, lambda r: answer, [("a", {})])
+
+    assert {"name": "Zoë"} == result.data
+
+
+def test_a_body_in_utf16_labelled_utf8_does_not_spell_a_secret_between_nuls():
+    key = "sk_live_AbCdEf0123456789xyz"
+    integration = Integration(spec({"/a": get("a")}, **QUERY_KEY), auth=ApiKey(key=key))
+    answer = httpx.Response(
+        200,
+        content=f"key={key}".encode("utf-16-le"),
+        headers={"content-type": "text/plain; charset=utf-8"},
+    )
+
+    _, (result,) = run(integration, lambda r: answer, [("a", {})])
+
+    assert "[redacted]" in result.to_llm() and key not in result.text
+
+
+def test_a_secret_echoed_in_the_content_type_is_not_in_the_results_repr():
+    key = "sk_live_AbCdEf0123456789xyz"
+    integration = Integration(spec({"/a": get("a")}, **QUERY_KEY), auth=ApiKey(key=key))
+    answer = httpx.Response(
+        200, text="ok", headers={"content-type": f"text/x; k={key}"}
+    )
+
+    _, (result,) = run(integration, lambda r: answer, [("a", {})])
+
+    assert key not in repr(result) and key not in str(result.content_type)
+
+
+def test_httpcore_debug_lines_leave_response_headers_out(caplog):
+    """httpcore logs each answer's headers at DEBUG; one may echo a token."""
+    with caplog.at_level(logging.DEBUG, logger="httpcore"):
+        logging.getLogger("httpcore.http11").debug(
+            "receive_response_headers.complete return_value="
+            "(b'HTTP/1.1', 200, b'OK', [(b'x-echo', b'eyJ-user-token')])"
+        )
+
+    assert "eyJ-user-token" not in caplog.text
+    assert "receive_response_headers.complete" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "sk&#x2F;live AbC+0123456789",  # only the slash escaped, as OWASP does
+        "sk&#47;live AbC&#43;0123456789",
+        "sk&#0047;live AbC+0123456789",
+        "sk&#X2f;live AbC+0123456789",
+        "".join(f"%{ord(c):02x}" for c in "sk/live AbC+0123456789"),
+        "sk%2flive%20AbC%2B0123456789",  # hex in mixed case
+        "\\u0073k/live AbC&#43;0123456789",  # escapes of two kinds at once
+    ],
+)
+def test_secrets_spelled_with_mixed_character_escapes_are_redacted(spelling):
+    redact = Redactor(["sk/live AbC+0123456789"])
+
+    assert "echo: [redacted]." == redact(f"echo: {spelling}.")
+
+
+# --- arguments only JSON or Python can hold ------------------------------------------
+
+
+ANYTHING = {
+    "post": {
+        "operationId": "put",
+        "parameters": [
+            {"name": "q", "in": "query", "schema": {}},
+            {
+                "name": "f",
+                "in": "query",
+                "style": "deepObject",
+                "schema": {"type": "object"},
+            },
+        ],
+        "requestBody": {"content": {"application/json": {"schema": {}}}},
+        "responses": {"200": {"description": "ok"}},
+    }
+}
+FORM = {
+    "post": {
+        "operationId": "form",
+        "requestBody": {
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"t": {"type": "string"}, "o": {}},
+                    }
+                }
+            }
+        },
+        "responses": {"200": {"description": "ok"}},
+    }
+}
+
+
+def deep(levels: int) -> Any:
+    value: Any = "x"
+    for _ in range(levels):
+        value = {"a": value}
+    return value
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "said"),
+    [
+        ("put", {"body": float("nan")}, "not JSON numbers"),
+        ("put", {"q": float("inf")}, "numbers must be finite"),
+        ("put", {"body": {"n": float("-inf")}}, "not JSON numbers"),
+        ("put", {"q": 10**5000}, "4,300 digits"),
+        ("put", {"f": deep(2000)}, "nested"),
+        ("put", {"body": b"bytes"}, "JSON values"),
+        ("form", {"t": "\ud800"}, "cannot be encoded"),
+        ("form", {"o": deep(2000)}, "nested"),
+    ],
+)
+def test_arguments_that_cannot_be_sent_are_refused_with_a_reason(tool, arguments, said):
+    integration = Integration(spec({"/p": ANYTHING, "/f": FORM}))
+
+    seen, (outcome,) = run(
+        integration, lambda r: httpx.Response(200), [(tool, arguments)]
+    )
+
+    assert [] == seen
+    assert isinstance(outcome, InputValidationError), outcome
+    assert said in str(outcome)

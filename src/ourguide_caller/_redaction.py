@@ -3,10 +3,13 @@ r"""Keeping secrets out of text: results, hints, errors and log lines.
 An API may echo a credential back in a form other than the one configured:
 percent-encoded in an echoed URL, JSON-escaped in an echoed body, or as the
 base64 of `user:password` in an echoed Authorization header. Every such form
-of every secret is replaced by `[redacted]`. JSON lets a string escape any
-character (`\/`, `\u0073`), so no list of spellings covers it: where text
-holds such escapes, a pattern that reads every character of a secret either
-way finds it.
+of every secret is replaced by `[redacted]`. JSON, HTML and URLs let a text
+escape any single character (`\/`, `\u0073`, `&#x2F;`, `%2f`), mixed at will,
+so no list of spellings covers them: where text holds such escapes, a
+pattern that reads every character of a secret either way finds it.
+
+httpcore logs response headers at DEBUG level, where an API may echo a
+credential; a filter on its loggers leaves their values out.
 
 httpx logs each request's URL at INFO level; for an API key sent as a query
 parameter that line would carry the key. A filter on httpx's logger masks
@@ -52,7 +55,8 @@ _SHORTEST_TELLING_PREFIX = 4
 
 
 def _escapable(secret: str) -> str:
-    """A pattern for `secret` with any of its characters JSON-escaped."""
+    """A pattern for `secret` with any of its characters escaped: by JSON,
+    by an HTML character reference, or percent-encoded."""
     return "".join(map(_escapable_char, secret))
 
 
@@ -66,7 +70,18 @@ def _escapable_char(char: str) -> str:
     choices = {re.escape(char), re.escape(json.dumps(char)[1:-1]), unicode_escape}
     if char == "/":
         choices.add(re.escape("\\/"))
+    # HTML: `&#47;`, `&#x2F;` (any case, leading zeros), or a named one.
+    choices.add(f"&#0*{ord(char)};")
+    choices.add(f"&#[xX]0*{_any_case(format(ord(char), 'x'))};")
+    if html.escape(char) != char:
+        choices.add(re.escape(html.escape(char)))
+    # URLs: each UTF-8 byte as `%hh`, either case.
+    choices.add("".join("%" + _any_case(f"{b:02x}") for b in char.encode()))
     return "(?:" + "|".join(sorted(choices)) + ")"
+
+
+# Text holding one of these may spell a secret with per-character escapes.
+_ESCAPE_MARKS = ("\\u", "\\/", "%", "&")
 
 
 def _any_case(hex_digits: str) -> str:
@@ -107,9 +122,10 @@ class Redactor:
         for form in self._forms:
             if form in text:
                 text = text.replace(form, MASK)
-        # Only `\u` and `\/` can stand for ordinary characters; other escapes
-        # are covered by the JSON-escaped form.
-        if self._secrets and ("\\u" in text or "\\/" in text):
+        # Escapes of single characters can be mixed at will (`sk&#95;live`,
+        # `%73k_live`, `\u0073k`): one pattern per secret reads each
+        # character either way.
+        if self._secrets and any(mark in text for mark in _ESCAPE_MARKS):
             if self._escaped is None:
                 longest_first = sorted(self._secrets, key=len, reverse=True)
                 self._escaped = re.compile("|".join(map(_escapable, longest_first)))
@@ -232,3 +248,24 @@ def mask_query_credentials(names: Iterable[str]) -> None:
     logger = logging.getLogger("httpx")
     if _filter not in logger.filters:
         logger.addFilter(_filter)
+
+
+class _HeaderValuesFilter(logging.Filter):
+    """Leaves response headers out of httpcore's DEBUG lines: an API may echo
+    a credential or a user's token in one, and the lines are written before
+    the runtime sees the answer."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.msg
+        if isinstance(message, str) and "headers.complete return_value=" in message:
+            record.msg = message.partition(" return_value=")[0] + (
+                " return_value=(left out by ourguide_caller: may hold credentials)"
+            )
+            record.args = ()
+        return True
+
+
+_header_filter = _HeaderValuesFilter()
+# A filter on a logger sees only the records logged on that logger itself.
+for _name in ("http11", "http2", "proxy", "socks", "connection"):
+    logging.getLogger(f"httpcore.{_name}").addFilter(_header_filter)

@@ -10,6 +10,7 @@ Parameters are serialised as the spec's `style` and `explode` say.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from ._tools import Argument, Tool
 
 __all__ = [
     "RequestParts",
+    "non_finite_numbers",
     "query_string",
     "serialize_arguments",
     "without_body_nulls",
@@ -65,7 +67,8 @@ def _scalar(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, int | float):
-        return json.dumps(value)
+        # json.dumps would write NaN and Infinity, which no API reads as numbers.
+        return json.dumps(value, allow_nan=False)
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -287,6 +290,11 @@ def serialize_arguments(tool: Tool, arguments: Mapping[str, Any]) -> RequestPart
                 whole_body, has_whole = value, True
         except UnicodeEncodeError:
             problems.append(_unencodable_problem(argument))
+        except (ValueError, TypeError, RecursionError):
+            # An integer past Python's 4,300-digit text limit, nesting too
+            # deep to flatten into a query, or a Python value with no JSON
+            # spelling: said, not raised as a bare error.
+            problems.append(_unsendable_problem("/" + argument.name))
 
     if not problems and any(s in (".", "..") for s in path.split("/")):
         # A style prefix or two values side by side formed a dot segment.
@@ -302,7 +310,25 @@ def serialize_arguments(tool: Tool, arguments: Mapping[str, Any]) -> RequestPart
     parts.params[:0] = [pair for pair in fixed if pair[0] not in given]
     if tool.body is not None and (body or has_whole or tool.body.required):
         payload = whole_body if has_whole else body
-        _encode_body(parts, tool, payload)
+        try:
+            _encode_body(parts, tool, payload)
+        except UnicodeEncodeError:
+            where = "/" + (tool.body.argument or "")
+            raise InputValidationError(
+                tool=tool.name,
+                problems=[
+                    ArgumentProblem(
+                        where,
+                        "the body holds text that cannot be encoded (such as a "
+                        "lone surrogate); send valid Unicode text.",
+                    )
+                ],
+            ) from None
+        except (ValueError, TypeError, RecursionError):
+            where = "/" + (tool.body.argument or "")
+            raise InputValidationError(
+                tool=tool.name, problems=[_unsendable_problem(where)]
+            ) from None
     return parts
 
 
@@ -377,6 +403,16 @@ def _non_ascii_problem(argument: Argument) -> ArgumentProblem:
         f"{argument.location} values must be ASCII: HTTP cannot carry other "
         f"characters in the {argument.wire_name!r} {argument.location}. Spell "
         "the value in plain ASCII (drop accents, transliterate other scripts).",
+    )
+
+
+def _unsendable_problem(where: str) -> ArgumentProblem:
+    return ArgumentProblem(
+        where,
+        "the value cannot be sent as given: numbers must be finite and shorter "
+        "than 4,300 digits, objects nested at most a few hundred levels, and "
+        "every value JSON (objects with string keys, arrays, strings, numbers, "
+        "booleans, null).",
     )
 
 
@@ -528,6 +564,21 @@ def without_body_nulls(
         return None
     kept = {k: v for k, v in whole.items() if v is not None}
     return {**arguments, tool.body.argument: kept}
+
+
+def non_finite_numbers(arguments: Mapping[str, Any]) -> list[str]:
+    """Where the arguments hold NaN or an infinity (at most ten places)."""
+    found: list[str] = []
+    stack: list[tuple[str, Any]] = [("", arguments)]
+    while stack and len(found) < 10:
+        where, value = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            found.append(where)
+        elif isinstance(value, Mapping):
+            stack.extend((f"{where}/{k}", v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((f"{where}/{i}", v) for i, v in enumerate(value))
+    return sorted(found)
 
 
 def _value_at(arguments: Mapping[str, Any], place: tuple[str, ...]) -> Any:

@@ -8,6 +8,7 @@ can narrow its request instead of flooding its context.
 
 from __future__ import annotations
 
+import codecs
 import json
 import zlib
 from collections.abc import Iterable
@@ -171,16 +172,30 @@ async def read_body(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
 
 
 def _charset(content_type: str | None) -> str:
-    if content_type and "charset=" in content_type:
-        candidate = (
-            content_type.split("charset=", 1)[1].split(";")[0].strip().strip('"')
-        )
+    """The text encoding the Content-Type names, if Python has it as a text
+    encoding (not `zlib`, `rot13` or an unknown name), else UTF-8."""
+    if content_type and "charset=" in content_type.lower():
+        at = content_type.lower().index("charset=") + len("charset=")
+        candidate = content_type[at:].split(";")[0].strip().strip('"')
         try:
-            b"".decode(candidate)
-            return candidate
+            info = codecs.lookup(candidate)
         except LookupError:
-            pass
+            return "utf-8"
+        if getattr(info, "_is_text_encoding", True):
+            return info.name
     return "utf-8"
+
+
+def _decode(body: bytes, content_type: str | None) -> str:
+    """The body as text. Some codecs refuse `errors="replace"` (`idna`);
+    then it is read as UTF-8. NUL characters are left out: a body in UTF-16
+    labelled UTF-8 would otherwise show a secret between NULs, past the
+    redactor, and they mean nothing to a model."""
+    try:
+        text = body.decode(_charset(content_type), errors="replace")
+    except UnicodeError:
+        text = body.decode("utf-8", errors="replace")
+    return text.replace("\0", "") if "\0" in text else text
 
 
 def render_body(
@@ -199,7 +214,7 @@ def render_body(
     one the read limit cut through. Pretty-printed JSON is made compact for
     the model (fewer tokens); compact text is used as it is.
     """
-    text = body.decode(_charset(content_type), errors="replace")
+    text = _decode(body, content_type)
     text = redact(text) if cut_at_bytes is None else redact.cut(text)
     if not text.strip():
         note = "(no content)" if status == 204 else "(empty response body)"

@@ -45,6 +45,7 @@ from ._errors import (
 from ._integration import Integration
 from ._redaction import Redactor
 from ._request import (
+    non_finite_numbers,
     query_string,
     serialize_arguments,
     without_body_nulls,
@@ -299,8 +300,21 @@ class Runtime:
                 problems=[ArgumentProblem("", "arguments must be a JSON object")],
             )
         validator = tool._validator or _compile(tool)
-        if validator.is_valid(arguments):
-            return arguments
+        try:
+            if validator.is_valid(arguments):
+                return arguments
+        except (ValueError, TypeError, OverflowError, RecursionError):
+            # Only a Python caller can pass these (bytes, sets, int keys).
+            raise InputValidationError(
+                tool=tool.name, problems=[ArgumentProblem("", _NOT_JSON)]
+            ) from None
+        odd = non_finite_numbers(arguments)
+        if odd:
+            # The checker reads NaN as null and would say "null is not a number".
+            raise InputValidationError(
+                tool=tool.name,
+                problems=[ArgumentProblem(where, _NOT_FINITE) for where in odd],
+            )
         trimmed = without_refused_nulls(
             tool, arguments, validator.iter_errors(arguments)
         )
@@ -385,13 +399,17 @@ class Runtime:
                 files=parts.files,
                 extensions={"timeout": self._timeout},
             )
-        except (UnicodeEncodeError, httpx.InvalidURL) as exc:
-            reason = (
-                "the URL would be too long or malformed; send shorter values"
-                if isinstance(exc, httpx.InvalidURL)
-                else "an argument holds text that cannot be encoded (such as a "
-                "lone surrogate); send valid Unicode text"
-            )
+        except (UnicodeEncodeError, httpx.InvalidURL, ValueError, TypeError) as exc:
+            if isinstance(exc, httpx.InvalidURL):
+                reason = "the URL would be too long or malformed; send shorter values"
+            elif isinstance(exc, UnicodeEncodeError):
+                reason = (
+                    "an argument holds text that cannot be encoded (such as a "
+                    "lone surrogate); send valid Unicode text"
+                )
+            else:
+                # NaN in an argument whose schema says nothing of its type.
+                reason = f"{_NOT_JSON}; {_NOT_FINITE}"
             raise InputValidationError(
                 tool=tool.name, problems=[ArgumentProblem("", reason)]
             ) from None
@@ -548,8 +566,16 @@ class Runtime:
             retry_after=answer.retry_after,
             attempts=attempts,
             truncated=truncated,
-            content_type=content_type,
+            # A header the API wrote: it may echo a credential too.
+            content_type=redact(content_type) if content_type else None,
         )
+
+
+_NOT_JSON = (
+    "arguments must be JSON values: objects with string keys, arrays, strings, "
+    "numbers, booleans and null"
+)
+_NOT_FINITE = "NaN and Infinity are not JSON numbers; give a finite number"
 
 
 def _unavailable_advice(tool: Tool, exc: BaseException) -> str:
