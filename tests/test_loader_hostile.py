@@ -393,3 +393,27 @@ def test_an_unreadable_security_scheme_disables_only_its_operations() -> None:
     assert a.security.anonymous is not None and b.security.anonymous is None
     warnings = integration.report.warnings
     assert any("security scheme 'Loop' is left out" in w for w in warnings)
+
+
+@pytest.mark.parametrize("path", ["/public/../admin", "/./admin", "/a/.."])
+def test_a_path_with_a_dot_segment_is_skipped_with_the_reason(path) -> None:
+    """Clients collapse `..`: the call would go elsewhere than the path says."""
+    plain = {**OPERATION, "parameters": []}
+    document = spec(
+        {path: {"delete": {**plain, "operationId": "d"}}, "/b": {"get": plain}}
+    )
+
+    integration = Integration(document)
+
+    assert ["getA"] == [t.name for t in integration.tools]
+    [skipped] = integration.report.skipped
+    assert "'.' or '..' segment" in skipped.skipped
+
+
+def test_dots_in_a_literal_query_of_a_path_key_are_fine() -> None:
+    plain = {**OPERATION, "parameters": []}
+    document = spec({"/files?path=a/../b": {"get": plain}})
+
+    [tool] = Integration(document).tools
+
+    assert "/files?path=a/../b" == tool.path

@@ -296,9 +296,10 @@ def serialize_arguments(tool: Tool, arguments: Mapping[str, Any]) -> RequestPart
             # spelling: said, not raised as a bare error.
             problems.append(_unsendable_problem("/" + argument.name))
 
-    if not problems and any(s in (".", "..") for s in path.split("/")):
+    segments = path.partition("?")[0].split("/")
+    culprit = next((a for a in tool.arguments if a.location == "path"), None)
+    if not problems and culprit and any(s in (".", "..") for s in segments):
         # A style prefix or two values side by side formed a dot segment.
-        culprit = next(a for a in tool.arguments if a.location == "path")
         problems.append(_dot_segment_problem(culprit, "."))
     if problems:
         raise InputValidationError(tool=tool.name, problems=problems)

@@ -573,6 +573,18 @@ def _draft_operation(
             "an operation must be an object.", source=source, pointer=pointer
         )
 
+    bare = path.partition("?")[0].partition("#")[0]
+    if any(segment in (".", "..") for segment in bare.split("/")):
+        # Clients and servers collapse them: `/public/../admin` is `/admin`,
+        # so filters and people reading the tool would see another path.
+        raise SpecError(
+            f"the path {path!r} has a '.' or '..' segment, which HTTP clients "
+            "and servers collapse, so calls would not go where it says. Write "
+            "the path without it.",
+            source=source,
+            pointer=pointer,
+        )
+
     session = context.converter.session()
     notes: list[str] = []
     candidates = _parameters(
