@@ -84,6 +84,10 @@ def test_a_path_pattern_matches_the_path_it_spells(key):
         ("/admin/*", "/admin/users?all"),
         ("/files/[key]/*", "/files/[key]/meta"),  # brackets as written
         ("/admin", "/admin/"),
+        ("/admin/*", "admin/users"),  # no leading slash
+        ("/admin/*", "//admin/users"),
+        ("/admin", "/admin#x"),
+        ("/admin", "/%61dmin"),  # an unreserved character percent-encoded
     ],
 )
 def test_an_exclusion_does_not_fail_open_on_how_a_path_is_written(pattern, path):

@@ -68,12 +68,10 @@ def operation_tags(operation: Mapping[str, Any]) -> tuple[str, ...]:
 
 def _matches_path(path: str, patterns: Collection[str]) -> bool:
     """True when a pattern matches the path, read either way where a reading
-    is unclear, so that an exclusion never fails open: the path with or
-    without a literal query it carries (`/admin?action=delete` is `/admin`)
-    or a trailing slash, `[...]` in a pattern as a character class or as
-    the brackets themselves (`/files/[key]/*`)."""
-    bare = path.partition("?")[0]
-    paths = {path, bare, bare.rstrip("/") or "/"}
+    is unclear, so that an exclusion never fails open: the path as written or
+    as a request carries it (see `_as_sent`), `[...]` in a pattern as a
+    character class or as the brackets themselves (`/files/[key]/*`)."""
+    paths = {path, *_as_sent(path)}
     for pattern in patterns:
         literal = re.sub(r"[\[\]]", lambda m: f"[{m.group(0)}]", pattern)
         for candidate in paths:
@@ -82,6 +80,23 @@ def _matches_path(path: str, patterns: Collection[str]) -> bool:
             ):
                 return True
     return False
+
+
+# Characters a server reads the same percent-encoded or not (RFC 3986).
+_UNRESERVED_ESCAPE = re.compile(
+    r"%(2[dDeE]|3[0-9]|[46][1-9a-fA-F]|[57][0-9aA]|5[fF]|7[eE])"
+)
+
+
+def _as_sent(path: str) -> set[str]:
+    """The path as a request sends it, the way a server reads it: without a
+    literal query or fragment (`/admin?action=delete`), with its leading slash,
+    repeated slashes as one, unreserved characters decoded (`/%61dmin`), with
+    and without a trailing slash."""
+    bare = path.partition("#")[0].partition("?")[0]
+    bare = "/" + re.sub("/{2,}", "/", bare).lstrip("/")
+    bare = _UNRESERVED_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), bare)
+    return {bare, bare.rstrip("/") or "/"}
 
 
 @dataclass(frozen=True)
