@@ -417,3 +417,48 @@ def test_dots_in_a_literal_query_of_a_path_key_are_fine() -> None:
     [tool] = Integration(document).tools
 
     assert "/files?path=a/../b" == tool.path
+
+
+def test_fields_beside_a_path_item_ref_are_kept() -> None:
+    """OpenAPI allows fields beside a path item's `$ref`: an operation or a
+    parameter written there is not lost."""
+    shared = {"get": {**OPERATION, "parameters": []}}
+    integer_id = {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer"},
+    }
+    document = spec(
+        {
+            "/a/{id}": {
+                "$ref": "#/components/x-items/shared",
+                "parameters": [integer_id],
+                "post": {**OPERATION, "operationId": "p", "parameters": []},
+            }
+        },
+        components={"x-items": {"shared": shared}},
+    )
+
+    integration = Integration(document)
+
+    get_a, post = integration.tools
+    assert ("getA", "p") == (get_a.name, post.name)
+    assert {"type": "integer"} == get_a.input_schema["properties"]["id"]
+    assert any("beside the path item's $ref" in w for w in integration.report.warnings)
+
+
+def test_fields_beside_an_operation_ref_are_kept() -> None:
+    query = {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}}
+    document = spec(
+        {
+            "/a/{id}": {
+                "get": {"$ref": "#/components/x-ops/getA", "parameters": [query]}
+            }
+        },
+        components={"x-ops": {"getA": OPERATION}},
+    )
+
+    [tool] = Integration(document).tools
+
+    assert ["id", "q"] == sorted(tool.input_schema["required"])

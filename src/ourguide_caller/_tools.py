@@ -454,6 +454,7 @@ def _operations(
                 OperationReport("*", str(path), item_pointer, skipped=str(exc))
             )
             continue
+        item = _with_siblings(raw_item, item, item_pointer, "path item", report)
         if not isinstance(item, dict):
             raise SpecError(
                 "a path item must be an object.",
@@ -504,7 +505,30 @@ def _referenced_operation(
         return None
     # Not allowed by OpenAPI, but multi-file specs do it for every operation
     # (DigitalOcean's) and the meaning is clear: followed without a warning.
-    return target
+    return _with_siblings(operation, target, pointer, "operation", report)
+
+
+def _with_siblings(
+    written: Any, target: Any, pointer: str, what: str, report: BuildReport
+) -> Any:
+    """`target` of the `$ref` in `written`, with the fields written beside
+    that `$ref` laid over it (their parameters after its own, so that they
+    win), noted in the report; `target` itself when there are none."""
+    if not isinstance(written, dict) or "$ref" not in written or len(written) == 1:
+        return target
+    if not isinstance(target, dict):
+        return target
+    siblings = {k: v for k, v in written.items() if k != "$ref"}
+    merged = {**target, **siblings}
+    if isinstance(target.get("parameters"), list) and isinstance(
+        siblings.get("parameters"), list
+    ):
+        merged["parameters"] = [*target["parameters"], *siblings["parameters"]]
+    report.warnings.append(
+        f"{pointer}: {', '.join(sorted(map(str, siblings)))} beside the {what}'s "
+        "$ref are laid over what it refers to"
+    )
+    return merged
 
 
 def _unusual_keys(
