@@ -1072,3 +1072,37 @@ def test_a_password_in_the_spec_url_is_never_shown() -> None:
     ]
     assert not [text for text in shown if "pa55" in text]
     assert "https://***@specs.test/openapi.yaml" == spec.source
+
+
+def test_tokens_in_spec_and_reference_urls_are_never_shown() -> None:
+    """A presigned spec URL's query, a remote `$ref`'s password and a Swagger
+    host's password stay out of sources, reasons and errors."""
+    url = "https://specs.test/openapi.yaml?token=QSECRET"
+    text = (
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\n"
+        "servers: [{url: 'https://api.test'}]\n"
+        "paths:\n  /a:\n    get:\n      operationId: a\n"
+        "      parameters: [{$ref: 'https://u:REFSECRET@remote.test/p.json#/P'}]\n"
+        "      responses: {'200': {description: ok}}\n"
+        "  /b: {get: {operationId: b, responses: {'200': {description: ok}}}}\n"
+    )
+    swagger = {
+        "swagger": "2.0",
+        "info": {"title": "t", "version": "1"},
+        "host": "u:HOSTSECRET@api.test",
+        "paths": {},
+    }
+
+    with respx.mock() as router:
+        router.get(url).mock(return_value=httpx.Response(200, text=text))
+        integration = Integration(load_spec(url))
+    with pytest.raises(SpecError) as refused:
+        load_spec(swagger)
+
+    shown = [
+        integration.spec.source,
+        json.dumps(integration.report.as_dict()),
+        *integration.spec.broken_refs.values(),
+        str(refused.value),
+    ]
+    assert not [t for t in shown if "SECRET" in t]

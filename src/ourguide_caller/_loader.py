@@ -1362,7 +1362,7 @@ class _Loader:
             joined = _joined(scope, ref)
             if joined is None:
                 message = (
-                    f"$ref {ref!r} at {_WHERE} is relative to the $id {scope!r}, "
+                    f"$ref {_shown(ref)} at {_WHERE} is relative to the $id {scope!r}, "
                     "which is not a valid URL; fix that $id"
                 )
                 pending.append(_Pending(node, ref, message))
@@ -1421,7 +1421,8 @@ class _Loader:
         else:
             self.broken.setdefault(
                 ref,
-                f"$ref {ref!r} names the anchor {fragment!r}, which the schema with "
+                f"$ref {_shown(ref)} "
+                f"names the anchor {fragment!r}, which the schema with "
                 f"$id {base!r} (#{base_pointer}) does not define; add "
                 f"`$anchor: {fragment}` inside it or use a JSON pointer",
             )
@@ -1432,12 +1433,13 @@ class _Loader:
         scheme = _scheme(base)
         if scheme is None:
             return None, (
-                f"$ref {ref!r} at {_WHERE} is not a valid URL or path "
+                f"$ref {_shown(ref)} at {_WHERE} is not a valid URL or path "
                 f"({_url_problem(base)}); fix the reference"
             )
         if scheme == "file":
             return None, (
-                f"$ref {ref!r} at {_WHERE} is a file: URL, which is never followed; "
+                f"$ref {_shown(ref)} "
+                f"at {_WHERE} is a file: URL, which is never followed; "
                 "write it as a path relative to the spec file"
             )
         if _is_remote(base) or file.url:
@@ -1445,19 +1447,21 @@ class _Loader:
             url = _joined(file.url or "https:", base)
             if url is None:
                 return None, (
-                    f"$ref {ref!r} at {_WHERE} cannot be resolved against "
+                    f"$ref {_shown(ref)} at {_WHERE} cannot be resolved against "
                     f"{file.url or 'https:'}; fix the reference"
                 )
             return self._remote(url, ref)
         if len(scheme) > 1:
             return None, (
-                f"$ref {ref!r} at {_WHERE} uses the unsupported scheme {scheme}:; "
+                f"$ref {_shown(ref)} "
+                f"at {_WHERE} uses the unsupported scheme {scheme}:; "
                 "only relative paths (and http(s) URLs, with allow_remote_refs=True) "
                 "are followed"
             )
         if file.path is None:
             return None, (
-                f"$ref {ref!r} at {_WHERE} points to another file, but the spec was "
+                f"$ref {_shown(ref)} "
+                f"at {_WHERE} points to another file, but the spec was "
                 f"given as {file.label}, with no folder to resolve relative "
                 "references against; load it from its file or URL instead"
             )
@@ -1511,13 +1515,15 @@ class _Loader:
     def _remote(self, url: str, ref: str) -> tuple[_File | None, str]:
         if _scheme(url) not in ("http", "https"):
             return None, (
-                f"$ref {ref!r} at {_WHERE} names {url}, which is not an http(s) "
+                f"$ref {_shown(ref)} "
+                f"at {_WHERE} names {shown_url(url)}, which is not an http(s) "
                 "URL; only those are fetched"
             )
         if not self.allow_remote_refs:
             unnamed = " that no `$id` in the document names" if self.track_ids else ""
             return None, (
-                f"$ref {ref!r} at {_WHERE} is a remote reference{unnamed}; remote "
+                f"$ref {_shown(ref)} "
+                f"at {_WHERE} is a remote reference{unnamed}; remote "
                 "references are not fetched unless you pass allow_remote_refs=True "
                 "to load_spec"
             )
@@ -1530,12 +1536,12 @@ class _Loader:
 
         limit = self._remote_limit()
         if limit:
-            return None, f"$ref {ref!r} at {_WHERE} was not fetched: {limit}"
+            return None, f"$ref {_shown(ref)} at {_WHERE} was not fetched: {limit}"
         self.remote_fetches += 1
         try:
             raw, _ = self._fetch(url)
         except ConfigError as exc:
-            return None, f"$ref {ref!r} at {_WHERE} could not be fetched: {exc}"
+            return None, f"$ref {_shown(ref)} at {_WHERE} could not be fetched: {exc}"
         return self._accept(_File(label=shown_url(url), key=url, url=url, raw=raw), url)
 
     def _remote_limit(self) -> str:
@@ -1627,7 +1633,8 @@ class _Loader:
             else:
                 self.broken.setdefault(
                     ref,
-                    f"$ref {ref!r} in {file.label} names the anchor {name!r}, which "
+                    f"$ref {_shown(ref)} "
+                    f"in {file.label} names the anchor {name!r}, which "
                     f"{target.label} does not define; add `$anchor: {name}` there or "
                     "use a JSON pointer",
                 )
@@ -1792,6 +1799,12 @@ def _unusable(named: str, problem: str) -> str:
         f"file {named!r} referred from {_WHERE} cannot be used, so the "
         f"operations that need it are skipped: {problem}"
     )
+
+
+def _shown(ref: Any) -> str:
+    """A `$ref` as a message quotes it: a URL without its password or query
+    values (a remote reference may carry either)."""
+    return repr(shown_url(ref) if isinstance(ref, str) else ref)
 
 
 def _kind_from_response(content_type: str, url: str, raw: bytes) -> str:

@@ -83,9 +83,23 @@ _USERINFO = re.compile(r"(//)[^\s'\"]*@")
 
 
 def shown_url(url: str) -> str:
-    """`url` fit for a message or log: any user name and password replaced by
-    `***`, so a secret written into a URL is never repeated."""
-    return _USERINFO.sub(r"\1***@", url)
+    """`url` fit for a message or log: any user name and password, and the
+    values of its query, replaced by `***`, so a secret written into a URL
+    is never repeated."""
+    url = _USERINFO.sub(r"\1***@", url)
+    if "?" in url:
+        url = _mask_query(url)
+    return url
+
+
+def _mask_query(text: str) -> str:
+    """Every `name=value` in the query of a URL in `text` as `name=***`: a
+    presigned or tokened URL carries its secret there (`?token=...`)."""
+
+    def masked(match: re.Match[str]) -> str:
+        return re.sub(r"=[^&#\s'\"]+", "=***", match.group(0))
+
+    return re.sub(r"//[^\s'\"?#]*\?[^\s'\"#]+", masked, text)
 
 
 def is_loopback(host: str) -> bool:

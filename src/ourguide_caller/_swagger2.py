@@ -353,8 +353,9 @@ class _Converter:
         if not bare or _NOT_IN_HOST.search(bare):
             raise self.fail(
                 "/host",
-                f"`host` {host!r} is not a host name with an optional port; a "
-                "path belongs in `basePath`, a scheme in `schemes`. Fix the document.",
+                f"`host` {_shown_host(host)!r} is not a host name with an optional "
+                "port; a path belongs in `basePath`, a scheme in `schemes`. Fix the "
+                "document.",
             )
         if bare != host:
             used = scheme if scheme in _CALLABLE_SCHEMES else None
@@ -366,8 +367,8 @@ class _Converter:
                 how = ""
             self.warn(
                 "/host",
-                f"a Swagger 2.0 host is only a host name and port; {host!r} is "
-                f"read as {bare!r}{how}",
+                "a Swagger 2.0 host is only a host name and port; "
+                f"{_shown_host(host)!r} is read as {_shown_host(bare)!r}{how}",
             )
             scheme = used
         return bare, scheme
@@ -1114,3 +1115,9 @@ def _set_or_drop(node: dict[str, Any], key: str, items: list[Any]) -> None:
         node[key] = items
     else:
         node.pop(key, None)
+
+
+def _shown_host(host: str) -> str:
+    """`host` as a message quotes it: a user name and password written into
+    it (`user:pw@api.example.com`) shown as `***`."""
+    return "***@" + host.rpartition("@")[2] if "@" in host else host
