@@ -47,9 +47,18 @@ def send(
     return sent
 
 
-def fill(server: dict[str, Any], notes: list[str] | None = None) -> str:
+def fill(
+    server: dict[str, Any],
+    notes: list[str] | None = None,
+    location: str | None = None,
+) -> str:
     return fill_server_url(
-        server, values={}, location=None, source="s", pointer="/servers/0", notes=notes
+        server,
+        values={},
+        location=location,
+        source="s",
+        pointer="/servers/0",
+        notes=notes,
     )
 
 
@@ -362,4 +371,30 @@ def test_a_variable_default_that_is_not_a_string_is_refused(default):
     server = {"url": "https://{host}/v1", "variables": {"host": {"default": default}}}
 
     with pytest.raises(ConfigError, match="not a string. Set server_variables.host"):
+        fill(server)
+
+
+@pytest.mark.parametrize("url", ["api.vendor.com/v2", "api.vendor.com"])
+def test_a_server_host_written_without_a_scheme_is_refused(url):
+    """Read as a path relative to the spec's URL, calls would go to the host
+    serving the spec."""
+    with pytest.raises(ConfigError, match="has no scheme"):
+        fill({"url": url}, location="https://specs.vendor.com/docs/openapi.json")
+
+
+def test_an_empty_server_url_is_the_root_of_the_specs_host():
+    server = {"url": ""}
+
+    assert "https://specs.vendor.com" == fill(
+        server, location="https://specs.vendor.com/docs/openapi.json"
+    )
+
+
+def test_a_variable_that_brings_a_second_scheme_is_refused():
+    server = {
+        "url": "https://{h}/v1",
+        "variables": {"h": {"default": "https://api.vendor.com"}},
+    }
+
+    with pytest.raises(ConfigError, match="brings another"):
         fill(server)

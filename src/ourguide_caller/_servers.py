@@ -241,7 +241,30 @@ def fill_server_url(
 
     url = _VARIABLE.sub(substitute, template).strip()
     parts = _split_server_url(url, source, pointer)
+    doubled = next((n for n, v in filled.items() if "://" in v), None)
+    if doubled is not None and parts.scheme and url.count("://") > 1:
+        raise ConfigError(
+            f"the server URL {shown_url(template)!r} ({source}#{pointer}) already "
+            f"has a scheme, and {{{doubled}}} brings another "
+            f"({shown_url(filled[doubled])!r}), giving {shown_url(url)!r}. Set "
+            f"server_variables.{doubled} to a host name alone, or configure "
+            "base_url.",
+            setting=f"server_variables.{doubled}",
+        )
     if not parts.scheme:
+        first = url.split("/", 1)[0]
+        if "." in first and _HOST.match(first) and not first.startswith("."):
+            # `api.vendor.com/v2`: read as a relative path it would send calls
+            # (and credentials) to whatever host serves the spec.
+            raise ConfigError(
+                f"the server URL {shown_url(url)!r} ({source}#{pointer}) has no "
+                f"scheme. Write it as https://{shown_url(url)} in the spec, or "
+                "configure base_url.",
+                setting="base_url",
+            )
+        if not url:
+            # OpenAPI's default server is "/"; an empty URL says the same.
+            url = "/"
         if location is None:
             raise ConfigError(
                 f"the server URL {shown_url(url)!r} ({source}#{pointer}) is "
