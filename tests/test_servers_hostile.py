@@ -9,7 +9,11 @@ import httpx
 import pytest
 
 from ourguide_caller import ApiKey, BearerToken, ConfigError, Integration, Runtime
-from ourguide_caller._servers import check_base_url, fill_server_url
+from ourguide_caller._servers import (
+    check_base_url,
+    fill_server_url,
+    looks_like_placeholder,
+)
 
 TOKEN = "tok-SECRET-1"
 
@@ -156,6 +160,23 @@ def test_base_url_errors_never_show_a_password():
         {"url": "https://youraccount.zendesk.com"},
         {"url": "https://YOUR_ACCOUNT_ID.suitetalk.api.netsuite.com"},
         {"url": "https://my-workspace.vendor.test"},
+        {"url": "https://YOUR_BASE_URL/api"},
+        {"url": "https://your-api-url.com"},
+        {"url": "https://yourname.vendor.test"},
+        {"url": "https://your-app-name.herokuapp.com"},
+        {"url": "https://your-bucket.s3.amazonaws.com"},
+        {"url": "https://your.domain.com"},
+        {"url": "https://api.your.domain.com"},
+        {"url": "https://your-region.api.vendor.test"},
+        {"url": "https://CUSTOMER_NAME.vendor.test"},
+        {"url": "https://INSERT_HOST_HERE/v1"},
+        {"url": "https://HOST/v1"},
+        {"url": "https://server"},
+        {"url": "https://hostname:8080"},
+        {
+            "url": "https://{customer}.vendor.test",
+            "variables": {"customer": {"default": "customer-name"}},
+        },
     ],
 )
 def test_placeholder_servers_get_no_request_or_credential(server):
@@ -189,6 +210,9 @@ def test_a_placeholder_variable_works_once_set():
         "https://company.clearbit.com/v2",
         "https://domain.com/api",
         "https://hostname.io",
+        "https://myaccount.google.com",
+        "https://myapps.vendor.test",
+        "http://backend:8080",
     ],
 )
 def test_real_hosts_are_not_taken_for_placeholders(url):
@@ -398,3 +422,18 @@ def test_a_variable_that_brings_a_second_scheme_is_refused():
 
     with pytest.raises(ConfigError, match="brings another"):
         fill(server)
+
+
+@pytest.mark.parametrize(
+    ("url", "example"),
+    [
+        ("https://example.zendesk.com", True),  # {subdomain} left at "example"
+        ("https://api.example", True),
+        ("https://api.vendor.invalid", True),
+        ("https://api.example.com", True),
+        ("https://api.good.test", False),
+        ("https://examples.vendor.test", False),
+    ],
+)
+def test_example_hosts_are_reported(url, example):
+    assert example == looks_like_placeholder(url)

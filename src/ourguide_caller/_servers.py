@@ -49,12 +49,15 @@ _HOST = re.compile(r"^([a-z0-9_-]+(\.[a-z0-9_-]+)*\.?|[0-9a-f:.]+)$", re.IGNOREC
 _OWN_WORDS = (
     "domain|subdomain|host|hostname|server|servername|company|companyname|org|"
     "orgname|organization|organisation|instance|instancename|tenant|tenantname|"
-    "account|shop|store|site|team|workspace|resource|project"
+    "account|shop|store|site|team|workspace|resource|project|url|api|apiurl|"
+    "base|baseurl|app|application|bucket|environment|env|region|name|user|"
+    "username|customer|client|endpoint"
 )
-# A label that starts with "your"/"my" (or has it after a separator) and ends
-# with one of those words, perhaps followed by "name"/"id" or a digit.
+# A label that starts with "your" or "my-" (or has it after a separator) and
+# ends with one of those words, perhaps followed by "name"/"id" or a digit.
+# "my" needs its separator: `myaccount.google.com` is a real host.
 _OWN_LABEL = re.compile(
-    rf"(^|[-_])(your|my)[a-z0-9_-]*?({_OWN_WORDS})([-_]?(name|id))?[0-9]*$"
+    rf"(^|[-_])(your|my[-_])[a-z0-9_-]*?({_OWN_WORDS})([-_]?(name|id))?[0-9]*$"
 )
 # A leftmost label that is only such a word, under a vendor's domain
 # (`subdomain.zendesk.com`, `company-name.atlassian.net`): the spec shows
@@ -70,8 +73,14 @@ _REAL_LABELS = frozenset(
     "api apis www app sandbox prod production staging stage dev test live "
     "rest eu us".split()
 )
+# A label anywhere that says what to write there: `INSERT_HOST_HERE`,
+# `CUSTOMER_NAME`, `client-id`, `placeholder`, `changeme`.
+_FILL_IN_LABEL = re.compile(
+    r"insert|placeholder|change-?me|replace-?me|fill-?in|"
+    r"^(customer|client|company|tenant|account|org|user)[-_]?(name|id)$"
+)
 # Hosts that are probably examples, but could be meant: reported, still used.
-_EXAMPLE_HOST = re.compile(r"(^|\.)example\.(com|org|net)$|^localhost$")
+_EXAMPLE_HOST = re.compile(r"(^|\.)example(\.|$)|\.(invalid|example)$|^localhost$")
 # A server variable that the customer must fill (`{yourOktaDomain}`): its
 # default is only an illustration, even when it looks like a real host.
 _OWN_VARIABLE = re.compile(
@@ -127,7 +136,15 @@ def _placeholder_host(host: str) -> bool:
     labels = host.lower().rstrip(".").split(".")
     if labels[-1] == "tld" or any(_OWN_LABEL.search(label) for label in labels):
         return True
+    if any(_FILL_IN_LABEL.search(label) for label in labels):
+        return True
+    # `your.domain.com`, `api.your.domain.com` (but `your.io` is a domain).
+    if "your" in labels[:-2]:
+        return True
     first = labels[0].replace("-", "").replace("_", "")
+    if len(labels) == 1:
+        # A lone word such as `HOST` or `server` names no machine.
+        return first in _GENERIC_LABELS or first in ("host", "server", "api")
     return len(labels) > 2 and first in _GENERIC_LABELS
 
 
@@ -370,8 +387,10 @@ def _refuse_placeholder(
     spec's example would receive the calls and their credentials."""
     for name in defaulted:
         default = str(declared[name]["default"])
+        # `{subdomain}` left at `subdomain`, `{customer}` at `customer-name`.
+        unfilled = _plain(default) in (_plain(name), _plain(name) + "name")
         if _OWN_VARIABLE.search(name) or (
-            _plain(default) == _plain(name) and _plain(name) not in _REAL_LABELS
+            unfilled and _plain(name) not in _REAL_LABELS
         ):
             raise ConfigError(
                 f"the server URL {template!r} ({source}#{pointer}) is a "
