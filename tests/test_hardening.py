@@ -681,3 +681,26 @@ def test_arguments_that_cannot_be_sent_are_refused_with_a_reason(tool, arguments
     assert [] == seen
     assert isinstance(outcome, InputValidationError), outcome
     assert said in str(outcome)
+
+
+def test_a_required_key_parameter_of_a_public_operation_is_filled():
+    """`security: []` with a required `api_key` parameter: the key is needed
+    all the same, and the runtime sends the configured one, never the model."""
+    key_param = {
+        "name": "api_key",
+        "in": "query",
+        "required": True,
+        "schema": {"type": "string"},
+    }
+    integration = Integration(
+        spec({"/a": get("a", security=[], parameters=[key_param])}, **QUERY_KEY),
+        auth=ApiKey(key="QKEY-SECRET-1"),
+    )
+    [tool] = integration.tools
+
+    seen, (result,) = run(integration, lambda r: httpx.Response(200), [("a", {})])
+
+    assert "api_key" not in tool.input_schema["properties"]
+    assert "QKEY-SECRET-1" == seen[0].url.params["api_key"]
+    [report] = integration.report.operations
+    assert any("read as needing it" in note for note in report.notes)

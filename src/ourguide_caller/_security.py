@@ -367,11 +367,15 @@ def security_schemes(
     return schemes
 
 
-def credential_parameters(schemes: Mapping[str, Any]) -> set[tuple[str, str]]:
-    """(location, lower-cased name) of every apiKey scheme, so parameters that
-    duplicate a credential are never exposed to (or filled by) the model."""
-    found = set()
-    for scheme in schemes.values():
+def credential_parameters(
+    schemes: Mapping[str, Any],
+) -> dict[tuple[str, str], str | None]:
+    """(location, lower-cased name) of every apiKey scheme, to its scheme's
+    name, so parameters that duplicate a credential are never exposed to (or
+    filled by) the model."""
+    found: dict[tuple[str, str], str | None] = {}
+    for scheme_name, scheme in schemes.items():
         if isinstance(scheme, Mapping) and scheme.get("type") == "apiKey":
-            found.add((str(scheme.get("in", "header")), str(scheme.get("name", ""))))
-    return {(where, name.lower()) for where, name in found}
+            where = str(scheme.get("in", "header"))
+            found.setdefault((where, str(scheme.get("name", "")).lower()), scheme_name)
+    return found

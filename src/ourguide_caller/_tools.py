@@ -320,7 +320,7 @@ class _Context:
     resolver: RefResolver
     converter: SchemaConverter
     # (location, lower-case name) of parameters the runtime fills itself.
-    hidden: set[tuple[str, str]]
+    hidden: dict[tuple[str, str], str | None]
     declares_security: bool
     # Equal arguments are one object: specs repeat `account_id` on hundreds
     # of operations, and a frozen dataclass is slow to build.
@@ -371,7 +371,8 @@ def build_tools(
     # Parameters that duplicate a credential, the spec's or the configured
     # one, are filled by the runtime and never offered to the model.
     hidden = credential_parameters(schemes)
-    hidden |= {(b.location, b.name.lower()) for b in fallback}
+    for binding in fallback:
+        hidden.setdefault((binding.location, binding.name.lower()), None)
     selection = selection or OperationFilter()
     declares_security = "security" in document or any(
         isinstance(item, dict)
@@ -611,8 +612,10 @@ def _draft_operation(
 
     session = context.converter.session()
     notes: list[str] = []
+    # Schemes whose credential a required parameter is (`api_key` in query).
+    carried: list[str] = []
     candidates = _parameters(
-        item, operation, pointer, resolver, session, context.hidden, notes
+        item, operation, pointer, resolver, session, context.hidden, notes, carried
     )
     _check_path_template(path, candidates, notes)
     body, body_candidates = _request_body(operation, pointer, resolver, session, notes)
@@ -645,6 +648,8 @@ def _draft_operation(
         requirements = context.document_requirements()
     elif context.declares_security:
         requirements = ()
+    if requirements is not None:
+        requirements = _with_carried(requirements, carried, notes)
 
     raw_id = operation.get("operationId")
     operation_id = spec_operation_id(raw_id)
@@ -696,6 +701,29 @@ def _list_field_notes(
     return notes
 
 
+def _with_carried(
+    requirements: tuple[tuple[str, ...], ...], carried: list[str], notes: list[str]
+) -> tuple[tuple[str, ...], ...]:
+    """`requirements` with the schemes of required credential parameters in
+    every alternative: an operation that says it is public (`security: []`)
+    but requires the `api_key` parameter needs that key all the same."""
+    for scheme in dict.fromkeys(carried):
+        if requirements and all(scheme in alternative for alternative in requirements):
+            continue
+        notes.append(
+            f"a required parameter is the credential of security scheme "
+            f"{scheme!r}, which the operation's security does not list; the "
+            "operation is read as needing it"
+        )
+        requirements = tuple(
+            dict.fromkeys(
+                alternative if scheme in alternative else (*alternative, scheme)
+                for alternative in requirements or ((),)
+            )
+        )
+    return requirements
+
+
 def _description(operation: Mapping[str, Any], method: str, path: str) -> str:
     parts = []
     for key in ("summary", "description"):
@@ -713,10 +741,12 @@ def _parameters(
     pointer: str,
     resolver: RefResolver,
     session: SchemaSession,
-    hidden: set[tuple[str, str]],
+    hidden: Mapping[tuple[str, str], str | None],
     notes: list[str],
+    carried: list[str],
 ) -> list[_Candidate]:
-    """Path-item and operation parameters (the operation's win), converted."""
+    """Path-item and operation parameters (the operation's win), converted.
+    The schemes of required parameters that are credentials go to `carried`."""
     source = resolver.source
     item_pointer = pointer.rsplit("/", 1)[0]
     merged: dict[tuple[str, str], tuple[Mapping[str, Any], str]] = {}
@@ -758,8 +788,13 @@ def _parameters(
             )
             continue
         if (where, name.lower()) in hidden:
+            scheme = hidden[(where, name.lower())]
+            if scheme is not None and spec_flag(param.get("required")):
+                carried.append(scheme)
             notes.append(
-                f"{where} parameter {name!r} carries a credential; the runtime fills it"
+                f"{where} parameter {name!r} carries a credential; it is never "
+                "offered to the model, and the runtime fills it when the "
+                "operation's security uses it"
             )
             continue
         if not _sendable_name(where, name):
