@@ -704,3 +704,23 @@ def test_a_required_key_parameter_of_a_public_operation_is_filled():
     assert "QKEY-SECRET-1" == seen[0].url.params["api_key"]
     [report] = integration.report.operations
     assert any("read as needing it" in note for note in report.notes)
+
+
+def test_a_tool_no_session_can_call_says_so_in_the_report():
+    oauth = {
+        "components": {
+            "securitySchemes": {
+                "o": {"type": "oauth2", "flows": {}},
+                "Key": {"type": "apiKey", "in": "header", "name": "X-Key"},
+            }
+        }
+    }
+    integration = Integration(
+        spec({"/a": get("a", security=[{"o": []}]), "/b": get("b")}, **oauth),
+        auth=ApiKey(key="k" * 24, header="X-Key"),
+    )
+
+    a, b = integration.report.operations
+
+    assert any("no session can call it" in n and "o" in n for n in a.notes)
+    assert not any("no session can call it" in n for n in b.notes)

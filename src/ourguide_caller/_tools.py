@@ -436,8 +436,20 @@ def build_tools(
         _finish(draft, name, integration, security[draft.requirements], base_url_for)
         for name, draft in zip(names, drafts, strict=True)
     ]
-    for slot, draft, name in zip(slots, drafts, names, strict=True):
-        report.operations[slot] = _reported(draft, name)
+    for slot, draft, tool in zip(slots, drafts, tools, strict=True):
+        entry = _reported(draft, tool.name)
+        if tool.security.anonymous is None and tool.security.signed_in is None:
+            # Listed for no session: said here, or it would vanish unexplained.
+            unserved = ", ".join(tool.security.unserved) or "its schemes"
+            entry = replace(
+                entry,
+                notes=(
+                    *entry.notes,
+                    f"no session can call it: no configured credential serves "
+                    f"{unserved}; configure one (auth= or credentials=)",
+                ),
+            )
+        report.operations[slot] = entry
     return tools, report
 
 
