@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from ourguide_caller import ConfigError, load_config
+from ourguide_caller import ConfigError, Integration, load_config
 from ourguide_caller.sample import SPEC_PATH
 
 CONFIG = f"""
@@ -58,3 +58,32 @@ def test_unknown_setting_is_reported_with_its_place(tmp_path):
 
     with pytest.raises(ConfigError, match="base_ulr"):
         load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("base_url", 5),
+        ("base_url", b"https://x.test"),
+        ("base_url", ""),
+        ("base_url", "https://x.test/\r\nHost: y"),
+        ("server_variables", "r=eu"),
+        ("operations", {"tags": ["a"]}),
+        ("auth", "key"),
+        ("auth", [None]),
+        ("credentials", {"x": "y"}),
+        ("timeout", 0),
+        ("max_result_chars", "many"),
+    ],
+)
+def test_settings_of_the_wrong_kind_are_config_errors(setting, value):
+    document = {
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "paths": {},
+    }
+
+    with pytest.raises(ConfigError) as caught:
+        Integration(document, **{setting: value})
+
+    assert setting == caught.value.setting

@@ -94,6 +94,20 @@ class Integration:
         spec_root_dir: str | os.PathLike[str] | None = None,
         operations: OperationFilter | None = None,
     ) -> None:
+        _check_settings(
+            name=name,
+            base_url=base_url,
+            auth=auth,
+            credentials=credentials,
+            verification_secret=verification_secret,
+            server_variables=server_variables,
+            spec_location=spec_location,
+            retry=retry,
+            timeout=timeout,
+            max_result_chars=max_result_chars,
+            max_response_bytes=max_response_bytes,
+            operations=operations,
+        )
         self.name = name
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
@@ -470,6 +484,68 @@ def _credentialed(tool: Tool) -> bool:
         a is not None and bool(a.bindings)
         for a in (tool.security.anonymous, tool.security.signed_in)
     )
+
+
+_CREDENTIALS = (ApiKey, BearerToken, JwtForward, BasicAuth)
+
+
+def _check_settings(**settings: Any) -> None:
+    """Each setting of the wrong kind is a `ConfigError` naming it, rather
+    than an AttributeError deep inside the build (a value read from an unset
+    environment variable, a dict where an object was meant)."""
+
+    def refuse(setting: str, wanted: str) -> ConfigError:
+        value = settings[setting]
+        shown = type(value).__name__
+        if setting not in ("auth", "credentials", "verification_secret"):
+            shown += f" {value!r}"[:80]
+        return ConfigError(f"{setting} must be {wanted}, not {shown}.", setting=setting)
+
+    if not isinstance(settings["name"], str) or not settings["name"]:
+        raise refuse("name", "a non-empty string")
+    for setting in ("base_url", "spec_location", "verification_secret"):
+        value = settings[setting]
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise refuse(setting, "a non-empty string, or left out (None)")
+    auth = settings["auth"]
+    items = [auth] if isinstance(auth, _CREDENTIALS) else auth
+    if auth is not None and (
+        isinstance(auth, str | bytes | Mapping)
+        or not isinstance(items, Sequence)
+        or not all(isinstance(c, _CREDENTIALS) for c in items)
+    ):
+        raise refuse(
+            "auth",
+            "a credential (ApiKey, BearerToken, JwtForward, BasicAuth) or a list "
+            "of them",
+        )
+    credentials = settings["credentials"]
+    if credentials is not None and (
+        not isinstance(credentials, Mapping)
+        or not all(isinstance(c, _CREDENTIALS) for c in credentials.values())
+    ):
+        raise refuse("credentials", "a mapping of scheme names to credentials")
+    if settings["server_variables"] is not None and not isinstance(
+        settings["server_variables"], Mapping
+    ):
+        raise refuse("server_variables", "a mapping of variable names to values")
+    if settings["operations"] is not None and not isinstance(
+        settings["operations"], OperationFilter
+    ):
+        raise refuse("operations", "an OperationFilter(...)")
+    if settings["retry"] is not None and not isinstance(settings["retry"], RetryPolicy):
+        raise refuse("retry", "a RetryPolicy(...)")
+    timeout = settings["timeout"]
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not (0 < timeout < float("inf"))
+    ):
+        raise refuse("timeout", "a positive number of seconds")
+    for setting in ("max_result_chars", "max_response_bytes"):
+        value = settings[setting]
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise refuse(setting, "a positive integer")
 
 
 def _as_list(auth: Credential | Sequence[Credential] | None) -> list[Credential]:

@@ -166,6 +166,14 @@ def origin_of(url: str) -> tuple[str, str, int | None]:
 def check_base_url(url: str, *, setting: str) -> str:
     """A configured base URL must be absolute http(s) with a host; returns it
     without a trailing slash."""
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url.strip()):
+        # urlsplit drops line breaks silently: `https://x.com/\r\nHost: y`
+        # would become a path.
+        raise ConfigError(
+            f"{setting} {shown_url(url.strip())!r} holds a space, line break or "
+            "control character; give the URL alone.",
+            setting=setting,
+        )
     try:
         parts = urlsplit(url.strip())
         parts.port  # noqa: B018 (raises ValueError for a port out of range)
