@@ -186,6 +186,17 @@ def test_null_for_an_optional_property_of_a_union_body():
     assert ["/body"] == refused(union, {"body": {"card": None}})
 
 
+def test_null_for_a_required_body_that_allows_it_is_sent_as_null():
+    nullable = with_body({"type": "array", "items": {}, "nullable": True})
+
+    request = send(nullable, {"body": None})
+
+    assert (b"null", "application/json") == (
+        request.content,
+        request.headers["content-type"],
+    )
+
+
 # --- form and multipart bodies kept whole ------------------------------------------
 
 

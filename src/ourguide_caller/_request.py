@@ -439,6 +439,11 @@ def _encode_body(parts: RequestParts, tool: Tool, payload: Any) -> None:
     media_type = tool.body.media_type
     essence = media_type.split(";")[0].strip().lower()
 
+    if "json" in essence and payload is None:
+        # A body whose schema allows null, given null: httpx would send none.
+        parts.content = b"null"
+        parts.headers["Content-Type"] = media_type
+        return
     if "json" in essence:
         parts.json, parts.has_json = payload, True
         if essence != "application/json":
