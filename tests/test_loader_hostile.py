@@ -462,3 +462,24 @@ def test_fields_beside_an_operation_ref_are_kept() -> None:
     [tool] = Integration(document).tools
 
     assert ["id", "q"] == sorted(tool.input_schema["required"])
+
+
+def test_parameters_declared_twice_are_noted() -> None:
+    twice = [
+        {"name": "X-Id", "in": "header", "schema": {"type": "string"}},
+        {"name": "x-id", "in": "header", "schema": {"type": "integer"}},
+        {
+            "name": "q",
+            "in": "query",
+            "schema": {"type": "string"},
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+    ]
+    document = spec(
+        {"/a": {"get": {**OPERATION, "operationId": "a", "parameters": twice}}}
+    )
+
+    [report] = Integration(document).report.operations
+
+    assert any("'x-id' is declared twice" in n for n in report.notes)
+    assert any("both `schema` and `content`" in n for n in report.notes)

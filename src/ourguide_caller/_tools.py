@@ -763,6 +763,9 @@ def _parameters(
     item_pointer = pointer.rsplit("/", 1)[0]
     merged: dict[tuple[str, str], tuple[Mapping[str, Any], str]] = {}
     for owner, owner_pointer in ((item, item_pointer), (operation, pointer)):
+        # The operation's parameters replace the path item's silently (that
+        # is OpenAPI's rule); two of one list with the same name are noted.
+        seen_here: set[tuple[str, str]] = set()
         raw = owner.get("parameters") or []
         if not isinstance(raw, list):
             raise SpecError(
@@ -789,6 +792,18 @@ def _parameters(
                 )
             # Header names are case-insensitive: `X-Id` and `x-id` are one.
             key = param["name"].lower() if where == "header" else param["name"]
+            if (where, key) in seen_here:
+                earlier = merged[(where, key)][1]
+                notes.append(
+                    f"{where} parameter {param['name']!r} is declared twice "
+                    f"({earlier} and {param_pointer}); the later one is used"
+                )
+            seen_here.add((where, key))
+            if "schema" in param and "content" in param:
+                notes.append(
+                    f"{where} parameter {param['name']!r} has both `schema` and "
+                    "`content`, which OpenAPI forbids; `schema` is used"
+                )
             merged[(where, key)] = (param, param_pointer)
 
     candidates = []
