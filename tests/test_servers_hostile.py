@@ -437,3 +437,12 @@ def test_a_variable_that_brings_a_second_scheme_is_refused():
 )
 def test_example_hosts_are_reported(url, example):
     assert example == looks_like_placeholder(url)
+
+
+def test_a_relative_server_under_a_spec_url_with_a_password_says_where_it_came_from():
+    notes: list[str] = []
+
+    url = fill({"url": "/v1"}, notes, location="https://u:pw@specs.test/spec.json")
+
+    assert "https://specs.test/v1" == url
+    assert ["loaded from" in n and "pw" not in n for n in notes] == [True]

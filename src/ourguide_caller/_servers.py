@@ -373,7 +373,14 @@ def _without_userinfo(
         )
     parts = urlsplit(url)
     stripped = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
-    if notes is not None:
+    if notes is not None and "@" not in template:
+        # A relative server took them from the URL the spec was loaded from.
+        notes.append(
+            f"the relative server URL {template!r} ({source}#{pointer}) is "
+            "resolved against the URL the spec was loaded from, whose user name "
+            f"and password are left out and never sent: calls go to {stripped}."
+        )
+    elif notes is not None:
         notes.append(
             f"the server URL {shown_url(url)!r} ({source}#{pointer}) carries a "
             f"user name and password; they are left out and never sent, so "
