@@ -437,19 +437,7 @@ def build_tools(
         for name, draft in zip(names, drafts, strict=True)
     ]
     for slot, draft, tool in zip(slots, drafts, tools, strict=True):
-        entry = _reported(draft, tool.name)
-        if tool.security.anonymous is None and tool.security.signed_in is None:
-            # Listed for no session: said here, or it would vanish unexplained.
-            unserved = ", ".join(tool.security.unserved) or "its schemes"
-            entry = replace(
-                entry,
-                notes=(
-                    *entry.notes,
-                    f"no session can call it: no configured credential serves "
-                    f"{unserved}; configure one (auth= or credentials=)",
-                ),
-            )
-        report.operations[slot] = entry
+        report.operations[slot] = _reported(draft, tool)
     return tools, report
 
 
@@ -581,10 +569,20 @@ def _unusual_keys(
     return operations
 
 
-def _reported(draft: _Draft, name: str) -> OperationReport:
+def _reported(draft: _Draft, tool: Tool) -> OperationReport:
+    name = tool.name
     notes = draft.notes
     if draft.operation_id and name != draft.operation_id:
         notes = (f"operationId {draft.operation_id!r} became {name!r}", *notes)
+    security = tool.security
+    if security.anonymous is None and security.signed_in is None:
+        # Listed for no session: said here, or it would vanish unexplained.
+        unserved = ", ".join(security.unserved) or "its schemes"
+        notes = (
+            *notes,
+            f"no session can call it: no configured credential serves "
+            f"{unserved}; configure one (auth= or credentials=)",
+        )
     return OperationReport(
         draft.method,
         draft.path,
@@ -610,8 +608,8 @@ def _draft_operation(
             "an operation must be an object.", source=source, pointer=pointer
         )
 
-    bare = path.partition("?")[0].partition("#")[0]
-    if any(segment in (".", "..") for segment in bare.split("/")):
+    bare = path.partition("?")[0].partition("#")[0] if "." in path else ""
+    if bare and any(segment in (".", "..") for segment in bare.split("/")):
         # Clients and servers collapse them: `/public/../admin` is `/admin`,
         # so filters and people reading the tool would see another path.
         raise SpecError(
