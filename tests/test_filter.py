@@ -137,3 +137,27 @@ def test_the_report_lists_operations_in_the_specs_order():
         ("DELETE", "/c", "dropC"),
     ] == [(o.method, o.path, o.tool) for o in report.operations]
     assert report.operations[0].filtered and report.operations[2].skipped
+
+
+def test_an_operation_ref_under_a_capitalised_method_is_followed_and_filtered():
+    target = op("getPet", tags=["admin"])
+    document = spec({"/pets": {"GET": {"$ref": "#/x-ops/getPet"}}})
+    document["x-ops"] = {"getPet": target}
+
+    assert [] == [
+        t.name
+        for t in Integration(
+            document, operations=OperationFilter(exclude_tags={"admin"})
+        ).tools
+    ]
+    assert ["getPet"] == [t.name for t in Integration(document).tools]
+
+
+def test_tags_beside_an_operation_ref_add_to_the_targets():
+    document = spec({"/pets": {"get": {"$ref": "#/x-ops/getPet", "tags": ["pets"]}}})
+    document["x-ops"] = {"getPet": op("getPet", tags=["admin"])}
+
+    integration = Integration(
+        document, operations=OperationFilter(exclude_tags={"admin"})
+    )
+    assert [] == integration.tools

@@ -478,7 +478,9 @@ def _operations(
                 yield str(path), item, method, operation, pointer
         if len(item) > len(_PATH_ITEM_FIELDS) or not item.keys() <= _PATH_ITEM_FIELDS:
             found = (
-                yield from _unusual_keys(str(path), item, item_pointer, report)
+                yield from _unusual_keys(
+                    str(path), item, item_pointer, resolver, report
+                )
             ) or found
         if not found:
             report.warnings.append(
@@ -521,10 +523,11 @@ def _with_siblings(
         return target
     siblings = {k: v for k, v in written.items() if k != "$ref"}
     merged = {**target, **siblings}
-    if isinstance(target.get("parameters"), list) and isinstance(
-        siblings.get("parameters"), list
-    ):
-        merged["parameters"] = [*target["parameters"], *siblings["parameters"]]
+    # Lists add up: parameters (the written ones after, so that they win),
+    # and tags (so that a filter excluding the target's tag still does).
+    for key in ("parameters", "tags"):
+        if isinstance(target.get(key), list) and isinstance(siblings.get(key), list):
+            merged[key] = [*target[key], *siblings[key]]
     report.warnings.append(
         f"{pointer}: {', '.join(sorted(map(str, siblings)))} beside the {what}'s "
         "$ref are laid over what it refers to"
@@ -533,7 +536,11 @@ def _with_siblings(
 
 
 def _unusual_keys(
-    path: str, item: Mapping[str, Any], item_pointer: str, report: BuildReport
+    path: str,
+    item: Mapping[str, Any],
+    item_pointer: str,
+    resolver: RefResolver,
+    report: BuildReport,
 ) -> Generator[tuple[str, Mapping[str, Any], str, Any, str], None, bool]:
     """Path item keys OpenAPI 3.0/3.1 do not define: a method in capitals is
     read as that method (with a warning); anything else is reported, not
@@ -550,6 +557,12 @@ def _unusual_keys(
                 "method keys are lower case)"
             )
             operations = True
+            if "$ref" in value:
+                value = _referenced_operation(
+                    value, path, lowered, pointer, resolver, report
+                )
+                if value is None:
+                    continue
             yield path, item, lowered, value, pointer
         elif lowered in ("query", "additionaloperations"):
             operations = True
