@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import logging
 import time
 import zlib
@@ -724,3 +725,111 @@ def test_a_tool_no_session_can_call_says_so_in_the_report():
 
     assert any("no session can call it" in n and "o" in n for n in a.notes)
     assert not any("no session can call it" in n for n in b.notes)
+
+
+# --- round four: answers and arguments no call may crash on ------------------------
+
+
+def test_a_retry_after_date_that_overflows_is_no_hint():
+    assert None is parse_retry_after("Mon, 01 Jan 2020 00:00:00 +99999999999999999999")
+
+
+def test_json_nested_deeper_than_python_reads_is_shown_as_text():
+    integration = Integration(spec({"/a": get("a")}))
+    body = "[" * 100_000 + "]" * 100_000 + "\n"
+    answer = httpx.Response(
+        200, text=body, headers={"content-type": "application/json"}
+    )
+
+    _, (result,) = run(integration, lambda r: answer, [("a", {})])
+
+    assert result.ok and result.truncated
+    assert result.data == result.text
+
+
+@pytest.mark.parametrize(
+    "arguments", [{"n": "\ud800"}, {"n": 1, "s": "ab\ud800cd"}, {"n": 1, "\ud800": 1}]
+)
+def test_a_lone_surrogate_in_an_invalid_argument_is_refused(arguments):
+    parameters = [
+        {"name": "n", "in": "query", "schema": {"type": "integer"}},
+        {"name": "s", "in": "query", "schema": {"type": "string", "maxLength": 3}},
+    ]
+    integration = Integration(spec({"/a": get("a", parameters=parameters)}))
+
+    seen, (outcome,) = run(
+        integration, lambda r: httpx.Response(200), [("a", arguments)]
+    )
+
+    assert [] == seen and isinstance(outcome, InputValidationError)
+
+
+def test_a_json_body_nested_past_the_recursion_limit_is_refused():
+    integration = Integration(spec({"/p": ANYTHING, "/f": FORM}))
+
+    seen, (outcome,) = run(
+        integration, lambda r: httpx.Response(200), [("put", {"body": deep(990)})]
+    )
+
+    assert [] == seen and isinstance(outcome, InputValidationError)
+
+
+def test_only_the_nulls_a_union_body_refuses_are_left_out():
+    card = {
+        "type": "object",
+        "required": ["card"],
+        "properties": {
+            "card": {"type": "string"},
+            "note": {"type": ["string", "null"]},
+        },
+        "additionalProperties": False,
+    }
+    body = {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"oneOf": [card, {"type": "array"}]}}
+        },
+    }
+    document = spec(
+        {
+            "/p": {
+                "post": {
+                    "operationId": "pay",
+                    "requestBody": body,
+                    "responses": {"200": {"description": "ok"}},
+                }
+            }
+        }
+    )
+    document["openapi"] = "3.1.0"
+    integration = Integration(document)
+
+    seen, _ = run(
+        integration,
+        lambda r: httpx.Response(200),
+        [("pay", {"body": {"card": "c1", "bank": None, "note": None}})],
+    )
+
+    assert {"card": "c1", "note": None} == json.loads(seen[0].content)
+
+
+def test_null_for_an_optional_nullable_body_sends_no_body():
+    body = {"content": {"application/json": {"schema": {"type": ["array", "null"]}}}}
+    document = spec(
+        {
+            "/p": {
+                "post": {
+                    "operationId": "p",
+                    "requestBody": body,
+                    "responses": {"200": {"description": "ok"}},
+                }
+            }
+        }
+    )
+    document["openapi"] = "3.1.0"
+
+    seen, _ = run(
+        Integration(document), lambda r: httpx.Response(200), [("p", {"body": None})]
+    )
+
+    assert b"" == seen[0].content

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, quote_plus, urlencode
@@ -286,7 +286,9 @@ def serialize_arguments(tool: Tool, arguments: Mapping[str, Any]) -> RequestPart
                 _place_parameter(parts, argument, value, problems)
             elif tool.body is not None and tool.body.flattened:
                 body[argument.wire_name] = value
-            else:
+            elif value is not None or (tool.body is not None and tool.body.required):
+                # A null for an optional body means "no body", as for any
+                # optional argument.
                 whole_body, has_whole = value, True
         except UnicodeEncodeError:
             problems.append(_unencodable_problem(argument))
@@ -557,19 +559,28 @@ def without_refused_nulls(
 
 
 def without_body_nulls(
-    tool: Tool, arguments: Mapping[str, Any]
+    tool: Tool, arguments: Mapping[str, Any], is_valid: Callable[[Any], bool]
 ) -> dict[str, Any] | None:
-    """`arguments` with the nulls at the top of a whole body left out, or None
-    when there are none (or they mean something: a merge patch)."""
+    """`arguments` with the nulls at the top of a whole body left out where
+    that makes them valid, keeping each null the schema accepts (`note: null`
+    beside a `bank: null` that had to go); None when no such reading is valid
+    or the nulls mean something (a merge patch)."""
     if tool.body is None or tool.body.argument is None:
         return None
     if "merge-patch" in tool.body.media_type:
         return None
-    whole = arguments.get(tool.body.argument)
+    body = tool.body.argument
+    whole = arguments.get(body)
     if not isinstance(whole, Mapping) or None not in whole.values():
         return None
     kept = {k: v for k, v in whole.items() if v is not None}
-    return {**arguments, tool.body.argument: kept}
+    if not is_valid({**arguments, body: kept}):
+        return None
+    for key in [k for k, v in whole.items() if v is None]:
+        with_null = {**kept, key: None}
+        if is_valid({**arguments, body: with_null}):
+            kept = with_null
+    return {**arguments, body: {k: kept[k] for k in whole if k in kept}}
 
 
 def non_finite_numbers(arguments: Mapping[str, Any]) -> list[str]:

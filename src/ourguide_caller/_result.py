@@ -62,7 +62,8 @@ class ToolResult:
         if json_like or self.text.lstrip()[:1] in ("{", "["):
             try:
                 return json.loads(self.text)
-            except ValueError:
+            except (ValueError, RecursionError):
+                # Not JSON, or nested deeper than Python can read: its text.
                 pass
         return self.text
 
@@ -229,7 +230,7 @@ def render_body(
         try:
             data = json.loads(text)
             rendered = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        except ValueError:
+        except (ValueError, RecursionError):
             data = None
 
     if len(rendered) <= max_chars and cut_at_bytes is None:

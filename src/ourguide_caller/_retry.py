@@ -60,11 +60,11 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         return max(0.0, seconds) if math.isfinite(seconds) and seconds < 1e7 else None
     try:
         when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+        # A zone offset of twenty digits overflows here, not in the parser.
+        delay = when.timestamp() - (time.time() if now is None else now)
+    except (TypeError, ValueError, IndexError, OverflowError, AttributeError):
         return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    return max(0.0, delay) if delay < 1e7 else None
 
 
 @dataclass(frozen=True)

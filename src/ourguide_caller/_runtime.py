@@ -315,6 +315,19 @@ class Runtime:
                 tool=tool.name,
                 problems=[ArgumentProblem(where, _NOT_FINITE) for where in odd],
             )
+        try:
+            return self._loosened(tool, validator, arguments)
+        except (UnicodeError, ValueError, TypeError, RecursionError):
+            # A lone surrogate in a value the checker quotes in its message.
+            problem = ArgumentProblem("", f"{_NOT_JSON}; text must be valid Unicode")
+            raise InputValidationError(tool=tool.name, problems=[problem]) from None
+
+    @staticmethod
+    def _loosened(
+        tool: Tool, validator: Any, arguments: Mapping[str, Any]
+    ) -> Mapping[str, Any]:
+        """Invalid `arguments` without the nulls that mean "not given", when
+        that makes them valid; else `InputValidationError` naming each problem."""
         trimmed = without_refused_nulls(
             tool, arguments, validator.iter_errors(arguments)
         )
@@ -324,25 +337,12 @@ class Runtime:
                 return arguments
         # A whole body that is a union (oneOf/anyOf) reports its errors at
         # the body, not at the null inside it: dropped only if that is valid.
-        loosened = without_body_nulls(tool, arguments)
-        if loosened is not None and validator.is_valid(loosened):
+        loosened = without_body_nulls(tool, arguments, validator.is_valid)
+        if loosened is not None:
             return loosened
-
-        problems = []
-        for error in validator.iter_errors(arguments):
-            where = "".join(f"/{p}" for p in error.instance_path)
-            # Point at the argument itself, not at the object that lacks it.
-            kind = error.kind
-            if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
-                where += f"/{kind.property}"
-            elif isinstance(
-                kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties
-            ):
-                where += "/" + ",".join(map(str, kind.unexpected))
-            problems.append(ArgumentProblem(where, error.message))
-            if len(problems) >= 10:
-                break
-        raise InputValidationError(tool=tool.name, problems=problems)
+        raise InputValidationError(
+            tool=tool.name, problems=_problems(validator, arguments)
+        )
 
     def _request(
         self,
@@ -399,7 +399,13 @@ class Runtime:
                 files=parts.files,
                 extensions={"timeout": self._timeout},
             )
-        except (UnicodeEncodeError, httpx.InvalidURL, ValueError, TypeError) as exc:
+        except (
+            UnicodeEncodeError,
+            httpx.InvalidURL,
+            ValueError,
+            TypeError,
+            RecursionError,
+        ) as exc:
             if isinstance(exc, httpx.InvalidURL):
                 reason = "the URL would be too long or malformed; send shorter values"
             elif isinstance(exc, UnicodeEncodeError):
@@ -569,6 +575,23 @@ class Runtime:
             # A header the API wrote: it may echo a credential too.
             content_type=redact(content_type) if content_type else None,
         )
+
+
+def _problems(validator: Any, arguments: Mapping[str, Any]) -> list[ArgumentProblem]:
+    """The first ten problems the checker finds, each at its argument."""
+    problems = []
+    for error in validator.iter_errors(arguments):
+        where = "".join(f"/{p}" for p in error.instance_path)
+        # Point at the argument itself, not at the object that lacks it.
+        kind = error.kind
+        if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
+            where += f"/{kind.property}"
+        elif isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
+            where += "/" + ",".join(map(str, kind.unexpected))
+        problems.append(ArgumentProblem(where, error.message))
+        if len(problems) >= 10:
+            break
+    return problems
 
 
 _NOT_JSON = (
