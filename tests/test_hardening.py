@@ -545,7 +545,9 @@ def test_a_cut_keeps_text_that_only_resembles_a_secret():
 # --- odd answers ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("charset", ["utf8mb4", "no-such", "idna", "zlib", "rot13"])
+@pytest.mark.parametrize(
+    "charset", ["utf8mb4", "no-such", "idna", "zlib", "rot13", "punycode"]
+)
 def test_a_charset_python_cannot_decode_with_is_read_as_utf8(charset):
     integration = Integration(spec({"/a": get("a")}))
     answer = httpx.Response(
@@ -607,6 +609,8 @@ def test_httpcore_debug_lines_leave_response_headers_out(caplog):
         "".join(f"%{ord(c):02x}" for c in "sk/live AbC+0123456789"),
         "sk%2flive%20AbC%2B0123456789",  # hex in mixed case
         "\\u0073k/live AbC&#43;0123456789",  # escapes of two kinds at once
+        "sk&sol;live AbC&plus;0123456789",  # HTML5 named references
+        "sk&#47live AbC+0123456789",  # a numeric one without its ';'
     ],
 )
 def test_secrets_spelled_with_mixed_character_escapes_are_redacted(spelling):
@@ -833,3 +837,45 @@ def test_null_for_an_optional_nullable_body_sends_no_body():
     )
 
     assert b"" == seen[0].content
+
+
+def test_httpcore_failure_lines_leave_the_refused_header_out(caplog):
+    with caplog.at_level(logging.DEBUG, logger="httpcore"):
+        logging.getLogger("httpcore.http11").debug(
+            "send_request_headers.failed exception=LocalProtocolError("
+            "\"Illegal header value b'sk_live_SECRETVALUE '\")"
+        )
+
+    assert "SECRETVALUE" not in caplog.text
+    assert "exception=LocalProtocolError" in caplog.text
+
+
+def test_httpx_lines_show_the_standard_reason_phrase(caplog):
+    with caplog.at_level(logging.INFO, logger="httpx"):
+        logging.getLogger("httpx").info(
+            'HTTP Request: %s %s "%s %d %s"',
+            "GET",
+            "https://api.test/u",
+            "HTTP/1.1",
+            200,
+            "OK Bearer eyJ-user-token",
+        )
+
+    assert "eyJ-user-token" not in caplog.text and '200 OK"' in caplog.text
+
+
+@pytest.mark.parametrize(
+    "key", ["sk_live_SECRETVALUE ", " sk_live_x", "sk\nlive", "clé"]
+)
+def test_a_key_with_whitespace_or_unsendable_characters_is_refused(key):
+    with pytest.raises(ConfigError) as caught:
+        Integration(spec({"/a": get("a")}), auth=ApiKey(key=key))
+
+    assert key.strip() not in str(caught.value)
+
+
+def test_a_short_secret_is_warned_about_without_showing_it():
+    integration = Integration(spec({"/a": get("a")}), auth=ApiKey(key="1"))
+
+    [warning] = [w for w in integration.report.warnings if "shorter than 8" in w]
+    assert "'1'" not in warning

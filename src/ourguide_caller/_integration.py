@@ -246,6 +246,15 @@ class Integration:
         )
         report.warnings.extend(self.spec.warnings)
         report.warnings.extend(unusable)
+        short = [secret for secret in self._secrets if len(secret) < 8]
+        if short:
+            # Redaction masks a secret wherever it occurs: "1" or "admin" would
+            # be cut out of ids, sums and words in every result.
+            report.warnings.append(
+                f"{len(short)} configured secret(s) shorter than 8 characters: "
+                "every occurrence in a result is masked, which can hide "
+                "ordinary text. Use the real credential."
+            )
         if not tools and report.skipped:
             first = report.skipped[0]
             raise SpecError(
@@ -489,6 +498,10 @@ def _credentialed(tool: Tool) -> bool:
 _CREDENTIALS = (ApiKey, BearerToken, JwtForward, BasicAuth)
 
 
+def _header_safe(text: str) -> bool:
+    return bool(text) and all(" " <= c <= "~" for c in text)
+
+
 def _check_settings(**settings: Any) -> None:
     """Each setting of the wrong kind is a `ConfigError` naming it, rather
     than an AttributeError deep inside the build (a value read from an unset
@@ -520,6 +533,31 @@ def _check_settings(**settings: Any) -> None:
             "of them",
         )
     credentials = settings["credentials"]
+    given = [
+        *(items or ()),
+        *(credentials.values() if isinstance(credentials, Mapping) else ()),
+    ]
+    for credential in given:
+        if not isinstance(credential, _CREDENTIALS):
+            continue
+        # A Basic password is sent base64-encoded, so any text will do
+        # but a control character; keys and tokens go in headers as written.
+        basic = isinstance(credential, BasicAuth)
+        for value in credential.secret_values():
+            if basic:
+                bad = any(ord(c) < 32 or ord(c) == 127 for c in value)
+            else:
+                bad = value != value.strip() or not _header_safe(value)
+            if bad:
+                # Shown by kind only: the value is a secret.
+                raise ConfigError(
+                    f"a {type(credential).__name__} secret has leading or trailing "
+                    "whitespace, a line break or a character HTTP headers cannot "
+                    "carry (a copy-paste slip?). Configure the value alone.",
+                    setting="credentials"
+                    if credential not in (items or ())
+                    else "auth",
+                )
     if credentials is not None and (
         not isinstance(credentials, Mapping)
         or not all(isinstance(c, _CREDENTIALS) for c in credentials.values())

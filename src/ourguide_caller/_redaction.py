@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import base64
 import html
+import html.entities
 import json
 import logging
 import re
 from collections.abc import Iterable
+from http import HTTPStatus
 from urllib.parse import quote, quote_plus, unquote_plus
 
 __all__ = ["Redactor", "mask_query_credentials"]
@@ -70,15 +72,21 @@ def _escapable_char(char: str) -> str:
     choices = {re.escape(char), re.escape(json.dumps(char)[1:-1]), unicode_escape}
     if char == "/":
         choices.add(re.escape("\\/"))
-    # HTML: `&#47;`, `&#x2F;` (any case, leading zeros), or a named one.
-    choices.add(f"&#0*{ord(char)};")
-    choices.add(f"&#[xX]0*{_any_case(format(ord(char), 'x'))};")
-    if html.escape(char) != char:
-        choices.add(re.escape(html.escape(char)))
+    # HTML: `&#47;`, `&#x2F;` (any case, leading zeros, the `;` left out as
+    # browsers allow), or any named reference (`&sol;`, `&period;`).
+    choices.add(f"&#0*{ord(char)};?")
+    choices.add(f"&#[xX]0*{_any_case(format(ord(char), 'x'))};?")
+    choices.update(re.escape("&" + name) for name in _HTML_NAMES.get(char, ()))
     # URLs: each UTF-8 byte as `%hh`, either case.
     choices.add("".join("%" + _any_case(f"{b:02x}") for b in char.encode()))
     return "(?:" + "|".join(sorted(choices)) + ")"
 
+
+# Every HTML5 named reference of a single character, by that character.
+_HTML_NAMES: dict[str, list[str]] = {}
+for _name, _char in html.entities.html5.items():
+    if len(_char) == 1:
+        _HTML_NAMES.setdefault(_char, []).append(_name)
 
 # Text holding one of these may spell a secret with per-character escapes.
 _ESCAPE_MARKS = ("\\u", "\\/", "%", "&")
@@ -214,12 +222,26 @@ _query_names: set[str] = set()
 
 
 class _QueryCredentialFilter(logging.Filter):
-    """Masks credential query parameters in httpx's request log lines."""
+    """Masks credential query parameters, and the API's own reason phrase, in
+    httpx's request log lines."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) == 5:
+            # `HTTP Request: GET url "HTTP/1.1 200 OK"`: the reason phrase is
+            # the API's own text, which could echo a token; the standard one
+            # is shown instead.
+            method, url, version, status, reason = record.args
+            record.args = (method, url, version, status, _standard_phrase(status))
         if _query_names and isinstance(record.args, tuple):
             record.args = tuple(_mask_url(arg) for arg in record.args)
         return True
+
+
+def _standard_phrase(status: object) -> str:
+    try:
+        return HTTPStatus(int(status)).phrase  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return ""
 
 
 def _mask_url(arg: object) -> object:
@@ -245,9 +267,10 @@ def mask_query_credentials(names: Iterable[str]) -> None:
     if not new:
         return
     _query_names.update(new)
-    logger = logging.getLogger("httpx")
-    if _filter not in logger.filters:
-        logger.addFilter(_filter)
+
+
+# On from import: the reason phrase is masked for every integration.
+logging.getLogger("httpx").addFilter(_filter)
 
 
 class _HeaderValuesFilter(logging.Filter):
@@ -257,10 +280,17 @@ class _HeaderValuesFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.msg
-        if isinstance(message, str) and "headers.complete return_value=" in message:
+        if not isinstance(message, str):
+            return True
+        if "headers.complete return_value=" in message:
             record.msg = message.partition(" return_value=")[0] + (
                 " return_value=(left out by ourguide_caller: may hold credentials)"
             )
+            record.args = ()
+        elif " exception=" in message:
+            # h11 quotes the header it refused, value and all.
+            head, _, error = message.partition(" exception=")
+            record.msg = f"{head} exception={error.partition('(')[0]}(...)"
             record.args = ()
         return True
 

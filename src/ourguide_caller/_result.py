@@ -182,9 +182,17 @@ def _charset(content_type: str | None) -> str:
             info = codecs.lookup(candidate)
         except LookupError:
             return "utf-8"
-        if getattr(info, "_is_text_encoding", True):
+        if getattr(info, "_is_text_encoding", True) and info.name not in _NOT_CHARSETS:
             return info.name
     return "utf-8"
+
+
+# Text codecs that are no charset an API sends: `punycode` decodes in time
+# quadratic in the body's size (seconds for half a megabyte), the others
+# turn escapes in the text into characters.
+_NOT_CHARSETS = frozenset(
+    {"punycode", "idna", "unicode-escape", "raw-unicode-escape", "undefined"}
+)
 
 
 def _decode(body: bytes, content_type: str | None) -> str:
