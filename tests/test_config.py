@@ -68,6 +68,9 @@ def test_unknown_setting_is_reported_with_its_place(tmp_path):
         ("base_url", ""),
         ("base_url", "https://x.test/\r\nHost: y"),
         ("server_variables", "r=eu"),
+        ("server_variables.subdomain", {"subdomain": None}),
+        ("spec_root_dir", 5),
+        ("allow_remote_refs", "false"),
         ("operations", {"tags": ["a"]}),
         ("auth", "key"),
         ("auth", [None]),
@@ -84,6 +87,6 @@ def test_settings_of_the_wrong_kind_are_config_errors(setting, value):
     }
 
     with pytest.raises(ConfigError) as caught:
-        Integration(document, **{setting: value})
+        Integration(document, **{setting.partition(".")[0]: value})
 
     assert setting == caught.value.setting

@@ -446,3 +446,19 @@ def test_a_relative_server_under_a_spec_url_with_a_password_says_where_it_came_f
 
     assert "https://specs.test/v1" == url
     assert ["loaded from" in n and "pw" not in n for n in notes] == [True]
+
+
+@pytest.mark.parametrize(("enum", "value"), [(5, "5"), ("eu-west", "eu-west")])
+def test_an_enum_that_is_not_a_list_is_one_value(enum, value):
+    server = {
+        "url": "https://{r}.vendor.test",
+        "variables": {"r": {"default": value, "enum": enum}},
+    }
+
+    assert f"https://{value}.vendor.test" == fill_server_url(
+        server, values={"r": value}, location=None, source="s", pointer="/servers/0"
+    )
+    with pytest.raises(ConfigError, match="not one of"):
+        fill_server_url(
+            server, values={"r": "w"}, location=None, source="s", pointer="/servers/0"
+        )

@@ -107,6 +107,8 @@ class Integration:
             max_result_chars=max_result_chars,
             max_response_bytes=max_response_bytes,
             operations=operations,
+            spec_root_dir=spec_root_dir,
+            allow_remote_refs=allow_remote_refs,
         )
         self.name = name
         self.retry = retry or RetryPolicy()
@@ -563,10 +565,21 @@ def _check_settings(**settings: Any) -> None:
         or not all(isinstance(c, _CREDENTIALS) for c in credentials.values())
     ):
         raise refuse("credentials", "a mapping of scheme names to credentials")
-    if settings["server_variables"] is not None and not isinstance(
-        settings["server_variables"], Mapping
-    ):
+    variables = settings["server_variables"]
+    if variables is not None and not isinstance(variables, Mapping):
         raise refuse("server_variables", "a mapping of variable names to values")
+    for key, value in (variables or {}).items():
+        # None (an unset environment variable) would be sent as "None".
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ConfigError(
+                f"server_variables.{key} must be a string, not {type(value).__name__}.",
+                setting=f"server_variables.{key}",
+            )
+    root = settings["spec_root_dir"]
+    if root is not None and not isinstance(root, str | os.PathLike):
+        raise refuse("spec_root_dir", "a folder path")
+    if not isinstance(settings["allow_remote_refs"], bool):
+        raise refuse("allow_remote_refs", "True or False")
     if settings["operations"] is not None and not isinstance(
         settings["operations"], OperationFilter
     ):

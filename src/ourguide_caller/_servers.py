@@ -234,6 +234,9 @@ def fill_server_url(
         if name in values:
             value = str(values[name])
             allowed = spec.get("enum") if isinstance(spec, Mapping) else None
+            if allowed is not None and not isinstance(allowed, list):
+                # `enum: eu-west` is one value, not its letters.
+                allowed = [allowed]
             if allowed and value not in [str(v) for v in allowed]:
                 raise ConfigError(
                     f"server variable {name!r} is set to {value!r}, which is not "
