@@ -462,3 +462,21 @@ def test_an_enum_that_is_not_a_list_is_one_value(enum, value):
         fill_server_url(
             server, values={"r": "w"}, location=None, source="s", pointer="/servers/0"
         )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://admin:s3cret pass@api.x.test",
+        "https://admin:s3cret\n@api.x.test",
+        "https:/u:s3cret@api.x.test",
+        "https://u:My@s3cret word@api.x.test",
+        "https://api.x.test/v1?token=s3cret",
+        "https://api.x.test/v1#token=s3cret",
+    ],
+)
+def test_a_refused_base_url_never_shows_its_password_or_token(url):
+    with pytest.raises(ConfigError) as caught:
+        check_base_url(url, setting="base_url")
+
+    assert "s3cret" not in str(caught.value)

@@ -89,15 +89,23 @@ _OWN_VARIABLE = re.compile(
 # Up to the last "@" of the URL: a password may hold "/", "?", "#" or "@",
 # and hiding a path's "@" too is the safe side of that doubt.
 _USERINFO = re.compile(r"(//)[^\s'\"]*@")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/*")
 
 
 def shown_url(url: str) -> str:
-    """`url` fit for a message or log: any user name and password, and the
-    values of its query, replaced by `***`, so a secret written into a URL
-    is never repeated."""
-    url = _USERINFO.sub(r"\1***@", url)
-    if "?" in url:
-        url = _mask_query(url)
+    """One URL fit for a message or log: any user name and password, and the
+    values in its query and fragment, replaced by `***`, so that a secret
+    written into a URL is never repeated. Everything up to the last "@" is
+    taken as the user name and password (a password may hold spaces, "/" or
+    "@"), with or without a scheme."""
+    at = url.rfind("@")
+    if at != -1:
+        scheme = _SCHEME.match(url)
+        start = scheme.end() if scheme else 0
+        if at >= start:
+            url = url[:start] + "***" + url[at:]
+    if "?" in url or "#" in url:
+        url = re.sub(r"([?&#][^=&#\s]*=)[^&#\s]*", r"\1***", url)
     return url
 
 
@@ -109,6 +117,15 @@ def _mask_query(text: str) -> str:
         return re.sub(r"=[^&#\s'\"]+", "=***", match.group(0))
 
     return re.sub(r"//[^\s'\"?#]*\?[^\s'\"#]+", masked, text)
+
+
+def shown_text(text: str) -> str:
+    """`text` (a message that may quote URLs) with the user names, passwords
+    and query values of the URLs in it replaced by `***`."""
+    text = _USERINFO.sub(r"\1***@", text)
+    if "?" in text:
+        text = _mask_query(text)
+    return text
 
 
 def is_loopback(host: str) -> bool:
@@ -179,7 +196,8 @@ def check_base_url(url: str, *, setting: str) -> str:
         parts.port  # noqa: B018 (raises ValueError for a port out of range)
     except ValueError as exc:
         raise ConfigError(
-            f"{setting} {shown_url(url)!r} is not a valid URL ({shown_url(str(exc))}).",
+            f"{setting} {shown_url(url)!r} is not a valid URL "
+            f"({shown_text(str(exc))}).",
             setting=setting,
         ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -342,7 +360,7 @@ def _split_server_url(url: str, source: str, pointer: str) -> SplitResult:
     except ValueError as exc:
         raise ConfigError(
             f"the server URL {shown_url(url)!r} ({source}#{pointer}) is not a "
-            f"valid URL ({shown_url(str(exc))}). Configure a base URL.",
+            f"valid URL ({shown_text(str(exc))}). Configure a base URL.",
             setting="base_url",
         ) from None
     return parts
