@@ -88,6 +88,7 @@ def test_a_path_pattern_matches_the_path_it_spells(key):
         ("/admin/*", "//admin/users"),
         ("/admin", "/admin#x"),
         ("/admin", "/%61dmin"),  # an unreserved character percent-encoded
+        ("/admin/*", "/admin%2Fusers"),  # an escaped slash some servers decode
     ],
 )
 def test_an_exclusion_does_not_fail_open_on_how_a_path_is_written(pattern, path):

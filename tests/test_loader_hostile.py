@@ -395,7 +395,19 @@ def test_an_unreadable_security_scheme_disables_only_its_operations() -> None:
     assert any("security scheme 'Loop' is left out" in w for w in warnings)
 
 
-@pytest.mark.parametrize("path", ["/public/../admin", "/./admin", "/a/.."])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/public/../admin",
+        "/./admin",
+        "/a/..",
+        "/public/%2e%2e/admin",
+        "/public/.%2E/admin",
+        "/public/..;/admin",
+        "/public\\..\\admin",
+        "/public%2F..%2Fadmin",
+    ],
+)
 def test_a_path_with_a_dot_segment_is_skipped_with_the_reason(path) -> None:
     """Clients collapse `..`: the call would go elsewhere than the path says."""
     plain = {**OPERATION, "parameters": []}

@@ -96,7 +96,9 @@ def _as_sent(path: str) -> set[str]:
     bare = path.partition("#")[0].partition("?")[0]
     bare = "/" + re.sub("/{2,}", "/", bare).lstrip("/")
     bare = _UNRESERVED_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), bare)
-    return {bare, bare.rstrip("/") or "/"}
+    # Some servers decode an escaped slash before routing (`/admin%2Fusers`).
+    slashed = re.sub("%2[fF]", "/", bare)
+    return {bare, bare.rstrip("/") or "/", slashed, slashed.rstrip("/") or "/"}
 
 
 @dataclass(frozen=True)

@@ -489,6 +489,25 @@ def _operations(
             )
 
 
+# What servers read as a segment separator, and an escaped dot.
+_SEPARATORS = re.compile(r"/|\\|%2[fF]|%5[cC]")
+_ESCAPED_DOT = re.compile(r"%2[eE]")
+
+
+def _has_dot_segment(path: str) -> bool:
+    """Whether a path key holds a `.` or `..` segment as some server reads
+    it: escaped (`%2e%2e`), between backslashes or escaped slashes, or with
+    a `;parameter` (`..;/`, which Java servers collapse)."""
+    if "." not in path and "%" not in path:
+        return False
+    bare = path.partition("?")[0].partition("#")[0]
+    for segment in _SEPARATORS.split(bare):
+        segment = _ESCAPED_DOT.sub(".", segment).partition(";")[0]
+        if segment in (".", ".."):
+            return True
+    return False
+
+
 def _referenced_operation(
     operation: dict[str, Any],
     path: str,
@@ -621,8 +640,7 @@ def _draft_operation(
             "an operation must be an object.", source=source, pointer=pointer
         )
 
-    bare = path.partition("?")[0].partition("#")[0] if "." in path else ""
-    if bare and any(segment in (".", "..") for segment in bare.split("/")):
+    if _has_dot_segment(path):
         # Clients and servers collapse them: `/public/../admin` is `/admin`,
         # so filters and people reading the tool would see another path.
         raise SpecError(
