@@ -663,3 +663,62 @@ def test_operation_parameters_not_a_list_skip_the_operation(parameters: Any) -> 
     why = skipped(build(doc))["/a"]
 
     assert "#/paths/~1a/get/parameters:" in why and "must be a list" in why
+
+
+def test_operations_and_path_item_fields_beside_refs_are_converted():
+    """A Swagger 2.0 operation kept elsewhere (`get: {$ref}`), and an
+    operation written beside a path item's `$ref`, get the same conversion as
+    any other: typed query parameters, collectionFormat, an `in: body`."""
+    body = {"name": "body", "in": "body", "schema": {"type": "object"}}
+    document = {
+        "swagger": "2.0",
+        "info": {"title": "t", "version": "1"},
+        "host": "api.test",
+        "paths": {
+            "/a": {"get": {"$ref": "#/x-ops/getA"}},
+            "/b": {
+                "$ref": "#/x-items/b",
+                "post": {
+                    "operationId": "postB",
+                    "parameters": [body],
+                    "responses": {"200": {"description": "ok"}},
+                },
+            },
+        },
+        "x-ops": {
+            "getA": {
+                "operationId": "getA",
+                "parameters": [
+                    {"name": "k", "in": "query", "type": "integer", "enum": [1, 2]},
+                    {
+                        "name": "l",
+                        "in": "query",
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "collectionFormat": "pipes",
+                    },
+                ],
+                "responses": {"200": {"description": "ok"}},
+            }
+        },
+        "x-items": {
+            "b": {
+                "get": {
+                    "operationId": "getB",
+                    "responses": {"200": {"description": "ok"}},
+                }
+            }
+        },
+    }
+
+    integration = Integration(document)
+
+    get_a, get_b, post_b = integration.tools
+    assert {"type": "integer", "enum": [1, 2]} == get_a.input_schema["properties"]["k"]
+    assert "pipeDelimited" == get_a.arguments[1].style
+    assert (get_b.name, post_b.name, post_b.body.media_type) == (
+        "getB",
+        "postB",
+        "application/json",
+    )
+    assert [] == integration.report.skipped

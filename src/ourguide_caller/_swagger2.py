@@ -550,16 +550,29 @@ class _Converter:
                 self.path_item(
                     target, pointer + "/$ref", self.real_pointer(item["$ref"])
                 )
-            return
+            if len(item) == 1:
+                return
+            # Fields beside the `$ref` are laid over its target later: they
+            # are converted as a path item's own.
 
         shared_bodies = self.split_parameters(item, pointer, real)
 
         for method in _METHODS:
             operation = item.get(method)
-            if isinstance(operation, dict):
-                where = join_pointer(pointer, method)
-                at = None if real is None else join_pointer(real, method)
-                self.operation(operation, where, at, shared_bodies)
+            if not isinstance(operation, dict):
+                continue
+            where = join_pointer(pointer, method)
+            at = None if real is None else join_pointer(real, method)
+            if "$ref" in operation:
+                # An operation kept elsewhere (DigitalOcean-style): converted
+                # where it lives, once.
+                target = self.lookup(operation["$ref"])
+                if isinstance(target, dict) and not self.seen(target):
+                    real_target = self.real_pointer(operation["$ref"])
+                    self.operation(target, where + "/$ref", real_target, shared_bodies)
+                if len(operation) == 1:
+                    continue
+            self.operation(operation, where, at, shared_bodies)
 
     def operation(
         self,
