@@ -177,6 +177,12 @@ def test_base_url_errors_never_show_a_password():
             "url": "https://{customer}.vendor.test",
             "variables": {"customer": {"default": "customer-name"}},
         },
+        {"url": "https://mycompany.zendesk.com"},
+        {"url": "https://mytenant.okta.com"},
+        {"url": "https://CHANGE_ME.com"},
+        {"url": "https://BASE_URL/v1"},
+        {"url": "https://API_HOST"},
+        {"url": "https://your-server.com"},
     ],
 )
 def test_placeholder_servers_get_no_request_or_credential(server):
@@ -213,6 +219,13 @@ def test_a_placeholder_variable_works_once_set():
         "https://myaccount.google.com",
         "https://myapps.vendor.test",
         "http://backend:8080",
+        "https://jsonplaceholder.typicode.com",
+        "https://my-json-server.typicode.com",
+        "https://robot-ws.your-server.de",
+        "https://via.placeholder.com",
+        "https://api.insertion.io",
+        "https://api.fillingstation.io",
+        "https://api.replacementparts.com",
     ],
 )
 def test_real_hosts_are_not_taken_for_placeholders(url):
@@ -433,6 +446,7 @@ def test_a_variable_that_brings_a_second_scheme_is_refused():
         ("https://api.example.com", True),
         ("https://api.good.test", False),
         ("https://examples.vendor.test", False),
+        ("https://example-company.zendesk.com", True),
     ],
 )
 def test_example_hosts_are_reported(url, example):
@@ -480,3 +494,16 @@ def test_a_refused_base_url_never_shows_its_password_or_token(url):
         check_base_url(url, setting="base_url")
 
     assert "s3cret" not in str(caught.value)
+
+
+def test_a_host_the_user_set_is_never_refused_as_a_placeholder():
+    server = {
+        "url": "https://{shop}.myshopify.com",
+        "variables": {"shop": {"default": "your-shop"}},
+    }
+
+    assert "https://my-shop.myshopify.com" == fill_server_url(
+        server, values={"shop": "my-shop"}, location=None, source="s", pointer="/s"
+    )
+    with pytest.raises(ConfigError, match="placeholder"):
+        fill(server)

@@ -53,11 +53,26 @@ _OWN_WORDS = (
     "base|baseurl|app|application|bucket|environment|env|region|name|user|"
     "username|customer|client|endpoint"
 )
-# A label that starts with "your" or "my-" (or has it after a separator) and
-# ends with one of those words, perhaps followed by "name"/"id" or a digit.
-# "my" needs its separator: `myaccount.google.com` is a real host.
+# A label that starts with "your" and ends with such a word (`your-domain`,
+# `yourOktaDomain`), or is "my-" and such words only (`my-company-name`; other
+# words make a real name, `my-json-server`), perhaps ending in "name"/"id" or
+# a digit. "my" needs its separator unless a narrow word follows
+# (`myaccount.google.com` is real, `mycompany.zendesk.com` is not).
 _OWN_LABEL = re.compile(
-    rf"(^|[-_])(your|my[-_])[a-z0-9_-]*?({_OWN_WORDS})([-_]?(name|id))?[0-9]*$"
+    rf"(^|[-_])your[a-z0-9_-]*?({_OWN_WORDS})([-_]?(name|id))?[0-9]*$"
+    rf"|(^|[-_])my[-_]((?:{_OWN_WORDS})[-_]?)*({_OWN_WORDS})([-_]?(name|id))?[0-9]*$"
+    r"|^my(subdomain|tenant|company|companyname|domain|org|instance|site|shop|store)$"
+)
+# The label a domain is registered under (`your-server` in
+# `robot-ws.your-server.de`) is judged by fewer words: registered names are
+# real more often.
+_DOMAIN_WORDS = (
+    "company|companyname|domain|site|website|shop|store|app|api|url|apiurl|"
+    "host|hostname|org|organization|business"
+)
+_OWN_DOMAIN = re.compile(
+    rf"^(your[-_]?|my[-_])((?:{_DOMAIN_WORDS})[-_]?)*({_DOMAIN_WORDS})"
+    r"([-_]?(name|id))?[0-9]*$"
 )
 # A leftmost label that is only such a word, under a vendor's domain
 # (`subdomain.zendesk.com`, `company-name.atlassian.net`): the spec shows
@@ -76,11 +91,13 @@ _REAL_LABELS = frozenset(
 # A label anywhere that says what to write there: `INSERT_HOST_HERE`,
 # `CUSTOMER_NAME`, `client-id`, `placeholder`, `changeme`.
 _FILL_IN_LABEL = re.compile(
-    r"insert|placeholder|change-?me|replace-?me|fill-?in|"
+    r"^insert[-_]|[-_]here$|^(placeholder|change[-_]?me|replace[-_]?me|fill[-_]?in)$|"
     r"^(customer|client|company|tenant|account|org|user)[-_]?(name|id)$"
 )
 # Hosts that are probably examples, but could be meant: reported, still used.
-_EXAMPLE_HOST = re.compile(r"(^|\.)example(\.|$)|\.(invalid|example)$|^localhost$")
+_EXAMPLE_HOST = re.compile(
+    r"(^|\.)example([-_][a-z0-9-]*)?(\.|$)|\.(invalid|example)$|^localhost$"
+)
 # A server variable that the customer must fill (`{yourOktaDomain}`): its
 # default is only an illustration, even when it looks like a real host.
 _OWN_VARIABLE = re.compile(
@@ -151,17 +168,33 @@ def _placeholder_host(host: str) -> bool:
     """True for hosts that stand for the customer's own (`your-domain.com`,
     `YOUR_HOST`, `subdomain.zendesk.com`, `oag.domain.tld`)."""
     labels = host.lower().rstrip(".").split(".")
-    if labels[-1] == "tld" or any(_OWN_LABEL.search(label) for label in labels):
+    if len(labels) == 1:
+        # A lone word such as `HOST`, `server` or `BASE_URL` names no machine
+        # (`backend` on a private network does, and is kept).
+        plain = labels[0].replace("-", "").replace("_", "")
+        return (
+            "_" in labels[0]
+            or plain in _GENERIC_LABELS
+            or plain in ("host", "server", "api", "baseurl", "apiurl")
+            or bool(_OWN_LABEL.search(labels[0]) or _FILL_IN_LABEL.search(labels[0]))
+        )
+    if labels[-1] == "tld":
         return True
-    if any(_FILL_IN_LABEL.search(label) for label in labels):
+    *below, registered, _ = labels
+    # No registrar takes "_" in a domain name: `CHANGE_ME.com` is a template.
+    if "_" in registered or _OWN_DOMAIN.search(registered):
+        return True
+    # With no name below it, the broad words hold too (`your-server.com`).
+    if not below and _OWN_LABEL.search(registered):
+        return True
+    if _FILL_IN_LABEL.search(registered) and registered != "placeholder":
+        return True
+    if any(_OWN_LABEL.search(label) or _FILL_IN_LABEL.search(label) for label in below):
         return True
     # `your.domain.com`, `api.your.domain.com` (but `your.io` is a domain).
-    if "your" in labels[:-2]:
+    if "your" in below:
         return True
     first = labels[0].replace("-", "").replace("_", "")
-    if len(labels) == 1:
-        # A lone word such as `HOST` or `server` names no machine.
-        return first in _GENERIC_LABELS or first in ("host", "server", "api")
     return len(labels) > 2 and first in _GENERIC_LABELS
 
 
@@ -345,8 +378,15 @@ def fill_server_url(
             "without it (and pass any fixed query value as an argument).",
             setting="base_url",
         )
+    chosen = any(name not in defaulted for name in filled)
     _refuse_placeholder(
-        shown_url(template), parts.hostname or "", declared, defaulted, source, pointer
+        shown_url(template),
+        parts.hostname or "",
+        declared,
+        defaulted,
+        source,
+        pointer,
+        chosen=chosen,
     )
     # Rebuilt from its parts so that an empty `?` or `#` at the end is gone:
     # kept, the paths appended to it would land in the query.
@@ -418,9 +458,11 @@ def _refuse_placeholder(
     defaulted: list[str],
     source: str,
     pointer: str,
+    chosen: bool = False,
 ) -> None:
     """A server that stands for the customer's own host is never called: the
-    spec's example would receive the calls and their credentials."""
+    spec's example would receive the calls and their credentials. A host the
+    user chose (`chosen`: a server variable they set) is theirs to name."""
     for name in defaulted:
         default = str(declared[name]["default"])
         # `{subdomain}` left at `subdomain`, `{customer}` at `customer-name`.
@@ -435,7 +477,7 @@ def _refuse_placeholder(
                 f"server_variables.{name}, or configure base_url.",
                 setting=f"server_variables.{name}",
             )
-    if _placeholder_host(host):
+    if not chosen and _placeholder_host(host):
         raise ConfigError(
             f"the server URL {template!r} ({source}#{pointer}) names the "
             f"placeholder host {host!r}, which stands for your own. Configure "
