@@ -17,6 +17,7 @@ from _specs import BASE, spec
 
 from ourguide_caller import (
     ApiKey,
+    AuthRequiredError,
     BasicAuth,
     ConfigError,
     InputValidationError,
@@ -879,3 +880,44 @@ def test_a_short_secret_is_warned_about_without_showing_it():
 
     [warning] = [w for w in integration.report.warnings if "shorter than 8" in w]
     assert "'1'" not in warning
+
+
+@pytest.mark.parametrize(
+    "scheme",
+    [
+        {"type": "apiKey", "in": "body", "name": "key"},
+        {"type": "apiKey", "in": 5, "name": "key"},
+        {"type": "apiKey", "in": "header"},
+        {"type": "apiKey", "in": "header", "name": "X Key"},
+        {"type": "apiKey", "in": "header", "name": "X-Key\r\nHost: evil.test"},
+    ],
+)
+def test_an_api_key_scheme_that_cannot_be_sent_is_left_out(scheme):
+    """The key never goes somewhere the scheme did not mean (a cookie, say)."""
+    integration = Integration(
+        spec(
+            {"/a": get("a", security=[{"K": []}]), "/b": get("b", security=[])},
+            components={"securitySchemes": {"K": scheme}},
+        ),
+        auth=ApiKey(key="k" * 24),
+    )
+
+    seen, (outcome,) = run(integration, lambda r: httpx.Response(200), [("a", {})])
+
+    assert [] == seen and isinstance(outcome, AuthRequiredError)
+    assert any(
+        "apiKey security scheme 'K' cannot be used" in w
+        for w in integration.report.warnings
+    )
+
+
+def test_query_parameter_names_are_matched_to_a_key_with_their_case():
+    """`API_KEY` is not the `api_key` a scheme sends: it stays an argument."""
+    own = {"name": "API_KEY", "in": "query", "schema": {"type": "string"}}
+    integration = Integration(
+        spec({"/a": get("a", parameters=[own])}, **QUERY_KEY), auth=ApiKey(key="k" * 24)
+    )
+
+    [tool] = integration.tools
+
+    assert ["API_KEY"] == list(tool.input_schema["properties"])

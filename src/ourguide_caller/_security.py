@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -35,6 +36,7 @@ __all__ = [
     "assign_credentials",
     "configured_bindings",
     "credential_parameters",
+    "parameter_key",
     "parse_requirements",
     "security_schemes",
     "tool_security",
@@ -354,6 +356,8 @@ def security_schemes(
                     source=resolver.source,
                     pointer=pointer,
                 )
+            if scheme.get("type") == "apiKey":
+                _check_api_key_scheme(name, scheme, resolver.source, pointer)
         except SpecError as exc:
             if unusable is None:
                 raise
@@ -367,15 +371,51 @@ def security_schemes(
     return schemes
 
 
+# What an HTTP header name may hold (RFC 9110 token characters).
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+def _check_api_key_scheme(
+    name: Any, scheme: Mapping[str, Any], source: str, pointer: str
+) -> None:
+    """An apiKey scheme must say where the key goes and under what name, in
+    a form HTTP can carry; else the key would go somewhere unintended."""
+    where = scheme.get("in", "header")
+    key_name = scheme.get("name")
+    if where not in ("header", "query", "cookie"):
+        problem = f"`in` is {where!r}, not header, query or cookie"
+    elif not isinstance(key_name, str) or not key_name:
+        problem = "it has no `name` for the key"
+    elif where in ("header", "cookie") and not _TOKEN.match(key_name):
+        problem = f"its name {key_name!r} cannot be sent as a {where} name"
+    elif where == "query" and any(ord(c) < 32 or ord(c) == 127 for c in key_name):
+        problem = f"its name {key_name!r} holds control characters"
+    else:
+        return
+    raise SpecError(
+        f"apiKey security scheme {name!r} cannot be used: {problem}.",
+        source=source,
+        pointer=pointer,
+    )
+
+
 def credential_parameters(
     schemes: Mapping[str, Any],
 ) -> dict[tuple[str, str], str | None]:
-    """(location, lower-cased name) of every apiKey scheme, to its scheme's
-    name, so parameters that duplicate a credential are never exposed to (or
-    filled by) the model."""
+    """(location, name as `parameter_key` compares it) of every apiKey
+    scheme, to its scheme's name, so parameters that duplicate a credential
+    are never exposed to (or filled by) the model."""
     found: dict[tuple[str, str], str | None] = {}
     for scheme_name, scheme in schemes.items():
         if isinstance(scheme, Mapping) and scheme.get("type") == "apiKey":
             where = str(scheme.get("in", "header"))
-            found.setdefault((where, str(scheme.get("name", "")).lower()), scheme_name)
+            found.setdefault(
+                (where, parameter_key(where, scheme.get("name"))), scheme_name
+            )
     return found
+
+
+def parameter_key(where: str, name: Any) -> str:
+    """A parameter's name as its location compares it: header names in any
+    case are one, query and cookie names are case-sensitive."""
+    return str(name).lower() if where == "header" else str(name)

@@ -40,6 +40,7 @@ from ._security import (
     Binding,
     ToolSecurity,
     credential_parameters,
+    parameter_key,
     parse_requirements,
     tool_security,
 )
@@ -372,7 +373,9 @@ def build_tools(
     # one, are filled by the runtime and never offered to the model.
     hidden = credential_parameters(schemes)
     for binding in fallback:
-        hidden.setdefault((binding.location, binding.name.lower()), None)
+        hidden.setdefault(
+            (binding.location, parameter_key(binding.location, binding.name)), None
+        )
     selection = selection or OperationFilter()
     declares_security = "security" in document or any(
         isinstance(item, dict)
@@ -420,8 +423,9 @@ def build_tools(
     if undeclared:
         report.warnings.append(
             f"security requirements name scheme(s) {', '.join(undeclared)} that "
-            "components.securitySchemes does not declare; operations needing only "
-            "them cannot be called. Fix the names in the spec."
+            "components.securitySchemes does not declare in a usable form; "
+            "operations needing only them cannot be called. Fix the names (or "
+            "the schemes) in the spec."
         )
 
     names = assign_tool_names([(d.operation_id, d.method, d.path) for d in drafts])
@@ -843,8 +847,8 @@ def _parameters(
                 f"header parameter {name!r} is set by the runtime, not the model"
             )
             continue
-        if (where, name.lower()) in hidden:
-            scheme = hidden[(where, name.lower())]
+        if (where, parameter_key(where, name)) in hidden:
+            scheme = hidden[(where, parameter_key(where, name))]
             if scheme is not None and spec_flag(param.get("required")):
                 carried.append(scheme)
             notes.append(
