@@ -487,6 +487,7 @@ def test_an_enum_that_is_not_a_list_is_one_value(enum, value):
         "https://u:My@s3cret word@api.x.test",
         "https://api.x.test/v1?token=s3cret",
         "https://api.x.test/v1#token=s3cret",
+        "https://api.x.test\u200b/v1?token=s3cret",  # a zero-width space
     ],
 )
 def test_a_refused_base_url_never_shows_its_password_or_token(url):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import unicodedata
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -216,12 +217,12 @@ def origin_of(url: str) -> tuple[str, str, int | None]:
 def check_base_url(url: str, *, setting: str) -> str:
     """A configured base URL must be absolute http(s) with a host; returns it
     without a trailing slash."""
-    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url.strip()):
+    if any(unicodedata.category(c)[0] in "CZ" for c in url.strip()):
         # urlsplit drops line breaks silently: `https://x.com/\r\nHost: y`
         # would become a path.
         raise ConfigError(
-            f"{setting} {shown_url(url.strip())!r} holds a space, line break or "
-            "control character; give the URL alone.",
+            f"{setting} {shown_url(url.strip())!r} holds a space, line break, "
+            "control or invisible formatting character; give the URL alone.",
             setting=setting,
         )
     try:

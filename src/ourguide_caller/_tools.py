@@ -1058,7 +1058,10 @@ def _request_body(
     if isinstance(content, dict) and "$ref" in content:
         # OpenAPI allows no $ref here, but what it means is clear; read as a
         # media type called "$ref", the body would lose its schema unnoticed.
+        written = content
         content, _ = resolver.deref(content, content_pointer)
+        if isinstance(content, dict) and len(written) > 1:
+            content = {**content, **{k: v for k, v in written.items() if k != "$ref"}}
         notes.append(
             f"{content_pointer} is a $ref, which OpenAPI does not allow; followed"
         )
@@ -1070,7 +1073,11 @@ def _request_body(
     declared = _pick_media_type(content)
     media = content[declared]
     if isinstance(media, dict) and "$ref" in media:
+        written = media
         media, _ = resolver.deref(media, join_pointer(content_pointer, declared))
+        if isinstance(media, dict) and len(written) > 1:
+            # `encoding` written beside the $ref applies as well.
+            media = {**media, **{k: v for k, v in written.items() if k != "$ref"}}
         notes.append(
             f"{join_pointer(content_pointer, declared)} is a $ref, which OpenAPI "
             "does not allow; followed"
