@@ -90,3 +90,27 @@ def test_settings_of_the_wrong_kind_are_config_errors(setting, value):
         Integration(document, **{setting.partition(".")[0]: value})
 
     assert setting == caught.value.setting
+
+
+def test_credentials_keyed_by_something_other_than_a_scheme_name_are_refused():
+    document = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {}}
+
+    with pytest.raises(ConfigError, match="credentials"):
+        from ourguide_caller import ApiKey
+
+        Integration(document, credentials={1: ApiKey(key="k" * 24)})
+
+
+def test_a_base_url_of_the_wrong_kind_is_not_echoed():
+    document = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {}}
+
+    with pytest.raises(ConfigError) as caught:
+        Integration(document, base_url=b"https://u:sk-live-VERYSECRET@x.test")
+
+    assert "VERYSECRET" not in str(caught.value)
+
+
+@pytest.mark.parametrize("source", [["a"], 5, "/tmp/a\0b.yaml"])
+def test_load_config_of_the_wrong_kind_is_a_config_error(source):
+    with pytest.raises(ConfigError):
+        load_config(source)

@@ -162,3 +162,17 @@ def test_tags_beside_an_operation_ref_add_to_the_targets():
         document, operations=OperationFilter(exclude_tags={"admin"})
     )
     assert [] == integration.tools
+
+
+@pytest.mark.parametrize(
+    ("beside", "target"), [(["extra"], "admin"), ("extra", ["admin"])]
+)
+def test_tags_beside_a_ref_add_up_however_each_is_written(beside, target):
+    document = spec({"/wipe": {"delete": {"$ref": "#/x-ops/wipe", "tags": beside}}})
+    document["x-ops"] = {"wipe": op("wipeAll", tags=target)}
+
+    integration = Integration(
+        document, operations=OperationFilter(exclude_tags={"admin"})
+    )
+
+    assert [] == integration.tools

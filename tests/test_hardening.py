@@ -921,3 +921,58 @@ def test_query_parameter_names_are_matched_to_a_key_with_their_case():
     [tool] = integration.tools
 
     assert ["API_KEY"] == list(tool.input_schema["properties"])
+
+
+def test_security_declared_only_inside_a_referenced_operation_still_counts():
+    """Another operation without security of its own is public, not given the
+    configured key."""
+    document = spec(
+        {"/pub": get("pub"), "/sec": {"get": {"$ref": "#/x-ops/sec"}}},
+        components={
+            "securitySchemes": {"K": {"type": "apiKey", "in": "header", "name": "X-K"}}
+        },
+    )
+    document["x-ops"] = {
+        "sec": {
+            "operationId": "sec",
+            "security": [{"K": []}],
+            "responses": {"200": {"description": "ok"}},
+        }
+    }
+    integration = Integration(document, auth=ApiKey(key="k" * 24, header="X-K"))
+
+    seen, _ = run(
+        integration, lambda r: httpx.Response(200), [("pub", {}), ("sec", {})]
+    )
+
+    assert "x-k" not in seen[0].headers and "x-k" in seen[1].headers
+
+
+def test_a_required_key_parameter_names_its_scheme_when_nothing_declares_security():
+    key_param = {"name": "api_key", "in": "query", "required": True, "schema": {}}
+    integration = Integration(
+        spec(
+            {"/a": get("a", parameters=[key_param])},
+            components=QUERY_KEY["components"],
+        ),
+        auth=ApiKey(key="QKEY-SECRET-1"),
+    )
+
+    seen, _ = run(integration, lambda r: httpx.Response(200), [("a", {})])
+
+    assert "QKEY-SECRET-1" == seen[0].url.params["api_key"]
+
+
+@pytest.mark.parametrize("header", ["X-A\r\nX-Injected: 1", "", "X Key", "X-Key\n"])
+def test_a_configured_key_header_name_must_be_sendable(header):
+    with pytest.raises(ConfigError, match="not a header name"):
+        Integration(spec({"/a": get("a")}), auth=ApiKey(key="k" * 24, header=header))
+
+
+def test_a_header_parameter_name_ending_in_a_line_break_is_not_sent():
+    trace = {"name": "X-Trace\n", "in": "header", "schema": {"type": "string"}}
+    integration = Integration(spec({"/a": get("a", parameters=[trace])}))
+
+    [tool] = integration.tools
+
+    assert {} == tool.input_schema["properties"]

@@ -162,15 +162,19 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any]) -> Integrati
     where = "<dict>"
     if isinstance(source, Mapping):
         data: Any = source
+    elif not isinstance(source, str | os.PathLike):
+        raise ConfigError(
+            f"load_config takes a file path or a mapping, not {type(source).__name__}."
+        )
     else:
         path = Path(source)
         where = str(path)
         try:
             text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot read config file {where}: {exc.strerror}."
-            ) from None
+        except (OSError, ValueError) as exc:
+            # ValueError: a NUL in the path.
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise ConfigError(f"cannot read config file {where!r}: {reason}.") from None
         data = parse_text(text, source=where)
         relative_to = path.resolve().parent
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import logging
 import os
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -500,6 +501,9 @@ def _credentialed(tool: Tool) -> bool:
 _CREDENTIALS = (ApiKey, BearerToken, JwtForward, BasicAuth)
 
 
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
 def _header_safe(text: str) -> bool:
     return bool(text) and all(" " <= c <= "~" for c in text)
 
@@ -512,7 +516,10 @@ def _check_settings(**settings: Any) -> None:
     def refuse(setting: str, wanted: str) -> ConfigError:
         value = settings[setting]
         shown = type(value).__name__
-        if setting not in ("auth", "credentials", "verification_secret"):
+        # Values that may hold a secret (a URL with a password) are named by
+        # type alone.
+        quiet = ("auth", "credentials", "verification_secret", "base_url")
+        if setting not in quiet + ("spec_location",):
             shown += f" {value!r}"[:80]
         return ConfigError(f"{setting} must be {wanted}, not {shown}.", setting=setting)
 
@@ -563,8 +570,16 @@ def _check_settings(**settings: Any) -> None:
     if credentials is not None and (
         not isinstance(credentials, Mapping)
         or not all(isinstance(c, _CREDENTIALS) for c in credentials.values())
+        or not all(isinstance(k, str) for k in credentials)
     ):
         raise refuse("credentials", "a mapping of scheme names to credentials")
+    for credential in given:
+        if isinstance(credential, ApiKey) and not _TOKEN.fullmatch(credential.header):
+            raise ConfigError(
+                f"ApiKey header {credential.header!r} is not a header name HTTP "
+                "can carry (letters, digits and !#$%&'*+.^_`|~-).",
+                setting="auth",
+            )
     variables = settings["server_variables"]
     if variables is not None and not isinstance(variables, Mapping):
         raise refuse("server_variables", "a mapping of variable names to values")

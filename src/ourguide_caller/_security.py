@@ -386,7 +386,7 @@ def _check_api_key_scheme(
         problem = f"`in` is {where!r}, not header, query or cookie"
     elif not isinstance(key_name, str) or not key_name:
         problem = "it has no `name` for the key"
-    elif where in ("header", "cookie") and not _TOKEN.match(key_name):
+    elif where in ("header", "cookie") and not _TOKEN.fullmatch(key_name):
         problem = f"its name {key_name!r} cannot be sent as a {where} name"
     elif where == "query" and any(ord(c) < 32 or ord(c) == 127 for c in key_name):
         problem = f"its name {key_name!r} holds control characters"

@@ -377,12 +377,14 @@ def build_tools(
             (binding.location, parameter_key(binding.location, binding.name)), None
         )
     selection = selection or OperationFilter()
+    # Whether any operation declares security, read as the builder reads
+    # operations (through `$ref`s and capitalised methods), whose notes are
+    # written on the real pass.
     declares_security = "security" in document or any(
-        isinstance(item, dict)
-        and any(
-            isinstance(item.get(m), dict) and "security" in item[m] for m in METHODS
+        isinstance(operation, dict) and "security" in operation
+        for _, _, _, operation, _ in _operations(
+            paths, resolver, BuildReport("", "", "")
         )
-        for item in paths.values()
     )
     context = _Context(
         document,
@@ -548,9 +550,13 @@ def _with_siblings(
     merged = {**target, **siblings}
     # Lists add up: parameters (the written ones after, so that they win),
     # and tags (so that a filter excluding the target's tag still does).
-    for key in ("parameters", "tags"):
-        if isinstance(target.get(key), list) and isinstance(siblings.get(key), list):
-            merged[key] = [*target[key], *siblings[key]]
+    if isinstance(target.get("parameters"), list) and isinstance(
+        siblings.get("parameters"), list
+    ):
+        merged["parameters"] = [*target["parameters"], *siblings["parameters"]]
+    if "tags" in siblings and "tags" in target:
+        # Read as the filter reads them: `tags: admin` is one tag.
+        merged["tags"] = [*operation_tags(target), *operation_tags(siblings)]
     report.warnings.append(
         f"{pointer}: {', '.join(sorted(map(str, siblings)))} beside the {what}'s "
         "$ref are laid over what it refers to"
@@ -693,8 +699,11 @@ def _draft_operation(
         requirements = context.document_requirements()
     elif context.declares_security:
         requirements = ()
-    if requirements is not None:
-        requirements = _with_carried(requirements, carried, notes)
+    if requirements is not None or carried:
+        # With no security anywhere a required key parameter still names its
+        # scheme: the key goes where that scheme says, not where a default
+        # credential would put it.
+        requirements = _with_carried(requirements or (), carried, notes)
 
     raw_id = operation.get("operationId")
     operation_id = spec_operation_id(raw_id)
@@ -878,7 +887,7 @@ def _parameters(
 
 def _sendable_name(where: str, name: str) -> bool:
     if where in ("header", "cookie"):
-        return _TOKEN.match(name) is not None
+        return _TOKEN.fullmatch(name) is not None
     return name != ""
 
 
