@@ -536,23 +536,13 @@ def without_refused_nulls(
 
     required = set(tool.input_schema.get("required") or ())
     body = tool.body.argument if tool.body is not None else None
-    # In a merge patch a null means "remove this field": dropping it would
-    # send a different change, so body nulls stay and their errors with them.
-    patching = tool.body is not None and "merge-patch" in tool.body.media_type
-    in_body = {a.name for a in tool.arguments if a.location == "body"}
-    if patching:
-        required |= in_body
     trimmed = dict(arguments)
     whole = dict(arguments[body]) if isinstance(arguments.get(body), Mapping) else {}
     for place in refused:
         if len(place) == 1:
             if place[0] not in required:
                 del trimmed[place[0]]
-        elif (
-            place[0] == body
-            and not patching
-            and place[1] not in _required_of(tool, body)
-        ):
+        elif place[0] == body and place[1] not in _required_of(tool, body):
             del whole[place[1]]
             trimmed[body] = whole
     return trimmed if trimmed != arguments else None
@@ -563,11 +553,9 @@ def without_body_nulls(
 ) -> dict[str, Any] | None:
     """`arguments` with the nulls at the top of a whole body left out where
     that makes them valid, keeping each null the schema accepts (`note: null`
-    beside a `bank: null` that had to go); None when no such reading is valid
-    or the nulls mean something (a merge patch)."""
+    beside a `bank: null` that had to go); None when no such reading is
+    valid."""
     if tool.body is None or tool.body.argument is None:
-        return None
-    if "merge-patch" in tool.body.media_type:
         return None
     body = tool.body.argument
     whole = arguments.get(body)

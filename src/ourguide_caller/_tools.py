@@ -1131,13 +1131,11 @@ def _body_arguments(
         assert isinstance(schema, dict)
         needed = set(schema.get("required") or []) if required else set()
         multipart = essence.startswith("multipart/")
-        # In a merge patch a null removes the field, whatever its schema.
-        patch = "merge-patch" in essence
         candidates = tuple(
             _Candidate(
                 "body",
                 str(name),
-                _file_field(prop) if multipart else _or_null(prop) if patch else prop,
+                _file_field(prop) if multipart else prop,
                 str(name) in needed,
             )
             for name, prop in (schema.get("properties") or {}).items()
@@ -1172,18 +1170,6 @@ def _body_arguments(
         (_Candidate("body", "body", whole, required),),
         note,
     )
-
-
-def _or_null(schema: Any) -> Any:
-    """`schema` that also takes null (its description kept in front)."""
-    if not isinstance(schema, dict) or not schema:
-        return schema
-    kind = schema.get("type")
-    if kind == "null" or (isinstance(kind, list) and "null" in kind):
-        return schema
-    notes = {k: v for k, v in schema.items() if k in ("description", "title")}
-    rest = {k: v for k, v in schema.items() if k not in ("description", "title")}
-    return {**notes, "anyOf": [rest, {"type": "null"}]}
 
 
 def _form_body_schema(schema: Any, media_type: str) -> tuple[Any, str]:
