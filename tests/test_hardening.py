@@ -528,6 +528,10 @@ def test_url_and_html_spellings_of_a_secret_are_redacted(spelling):
         "sk_live\\u005fAbCd",
         "sk\\/live",  # a slash escaped as PHP does
         "\\u0073k_live_Ab\\u00",  # cut inside an escape
+        "%73k_live_AbCd",  # percent escapes
+        "sk&lowbar;live_Ab",  # HTML references, named
+        "sk&#x5f;live&#x5",  # and numeric, cut inside one
+        "sk_live%5",
     ],
 )
 def test_a_cut_through_an_escaped_secret_masks_its_start(end):
@@ -976,3 +980,9 @@ def test_a_header_parameter_name_ending_in_a_line_break_is_not_sent():
     [tool] = integration.tools
 
     assert {} == tool.input_schema["properties"]
+
+
+def test_a_numeric_reference_without_its_semicolon_ends_with_its_digits():
+    """`&#651;` is one character (ϋ), not `A` followed by `1;`."""
+    assert "caf&#651;" == Redactor(["A1"])("caf&#651;")
+    assert "[redacted]" == Redactor(["A1"])("&#65;1")

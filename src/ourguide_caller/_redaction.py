@@ -74,8 +74,10 @@ def _escapable_char(char: str) -> str:
         choices.add(re.escape("\\/"))
     # HTML: `&#47;`, `&#x2F;` (any case, leading zeros, the `;` left out as
     # browsers allow), or any named reference (`&sol;`, `&period;`).
-    choices.add(f"&#0*{ord(char)};?")
-    choices.add(f"&#[xX]0*{_any_case(format(ord(char), 'x'))};?")
+    # Without its `;` a reference ends where its digits do: `&#65` in
+    # `&#651;` is not an `A`.
+    choices.add(f"&#0*{ord(char)}(?:;|(?![0-9]))")
+    choices.add(f"&#[xX]0*{_any_case(format(ord(char), 'x'))}(?:;|(?![0-9a-fA-F]))")
     choices.update(re.escape("&" + name) for name in _HTML_NAMES.get(char, ()))
     # URLs: each UTF-8 byte as `%hh`, either case.
     choices.add("".join("%" + _any_case(f"{b:02x}") for b in char.encode()))
@@ -146,7 +148,8 @@ class Redactor:
         (JSON escapes included), and they are masked too."""
         text = self(text)
         dangling = max((_dangling(text, form) for form in self._forms), default=0)
-        if "\\" in text[-(6 * _longest(self._secrets) + 6) :]:
+        tail = text[-(12 * _longest(self._secrets) + 12) :]
+        if "\\" in tail or "&" in tail or "%" in tail:
             for secret in self._secrets:
                 dangling = max(dangling, _dangling_escaped(text, secret))
         return text[:-dangling] + MASK if dangling else text
@@ -172,30 +175,27 @@ def _dangling(text: str, form: str) -> int:
     return 0
 
 
-# One JSON string character: an escape, or a character as itself; an escape
+# One character of text as an API may write it: a JSON escape, an HTML
+# character reference, a percent escape, or the character itself; an escape
 # cut short at the very end counts as a character still to come.
-_JSON_CHAR = re.compile(
-    r'\\u[0-9a-fA-F]{4}|\\["\\/bfnrt]|\\u?[0-9a-fA-F]{0,3}$|.', re.S
+_ESCAPED_CHAR = re.compile(
+    r'\\u[0-9a-fA-F]{4}|\\["\\/bfnrt]'
+    r"|&#[xX][0-9a-fA-F]+;?|&#[0-9]+;?|&[A-Za-z][A-Za-z0-9]*;"
+    r"|%[0-9a-fA-F]{2}"
+    r"|\\u?[0-9a-fA-F]{0,3}$|&#?[xX]?[0-9A-Za-z]*$|%[0-9a-fA-F]?$"
+    r"|.",
+    re.S,
 )
 
 
 def _dangling_escaped(text: str, secret: str) -> int:
-    """Like `_dangling`, for `secret` written with JSON escapes: how many raw
-    characters at the end of `text` spell the start of it, or 0."""
-    tail = text[-(6 * len(secret) + 6) :]
+    """Like `_dangling`, for `secret` written with escapes of any kind: how
+    many raw characters at the end of `text` spell the start of it, or 0."""
+    tail = text[-(12 * len(secret) + 12) :]
     offsets: list[int] = []
     decoded: list[str] = []
-    for match in _JSON_CHAR.finditer(tail):
-        token = match.group(0)
-        if len(token) == 6 and token.startswith("\\u"):
-            decoded.append(chr(int(token[2:], 16)))
-        elif len(token) == 2 and token[0] == "\\" and token[1] in _SHORT_ESCAPES:
-            decoded.append(_SHORT_ESCAPES[token[1]])
-        elif token.startswith("\\") and match.end() == len(tail):
-            # An escape cut in half: the character it began is unknown.
-            decoded.append("\0")
-        else:
-            decoded.append(token)
+    for match in _ESCAPED_CHAR.finditer(tail):
+        decoded.append(_read_escape(match.group(0), match.end() == len(tail)))
         offsets.append(match.start())
     if decoded and decoded[-1] == "\0":
         # Whatever the half escape was, the text before it must be a prefix.
@@ -204,6 +204,24 @@ def _dangling_escaped(text: str, secret: str) -> int:
     else:
         size = _dangling("".join(decoded), secret)
     return len(tail) - offsets[len(decoded) - size] if size else 0
+
+
+def _read_escape(token: str, at_end: bool) -> str:
+    """The character one `_ESCAPED_CHAR` token stands for; NUL for an escape
+    cut in half at the end, whose character is unknown."""
+    if len(token) == 1:
+        return token
+    if token.startswith("\\u") and len(token) == 6:
+        return chr(int(token[2:], 16))
+    if token[0] == "\\" and len(token) == 2 and token[1] in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[token[1]]
+    if token[0] == "%" and len(token) == 3:
+        return chr(int(token[1:], 16))
+    if token[0] == "&" and token.endswith(";") or token.startswith("&#") and not at_end:
+        read = html.unescape(token if token.endswith(";") else token + ";")
+        if len(read) == 1:
+            return read
+    return "\0" if at_end else token[0]
 
 
 _SHORT_ESCAPES = {
