@@ -133,10 +133,6 @@ def test_base_url_errors_never_show_a_password():
         {"url": "https://company-name.atlassian.net"},
         {"url": "https://acme.domain.tld"},
         {
-            "url": "{server}/api",
-            "variables": {"server": {"default": "https://your-server.com"}},
-        },
-        {
             "url": "https://{subdomain}.zendesk.com",
             "variables": {"subdomain": {"default": "subdomain"}},
         },
@@ -171,8 +167,6 @@ def test_base_url_errors_never_show_a_password():
         {"url": "https://CUSTOMER_NAME.vendor.test"},
         {"url": "https://INSERT_HOST_HERE/v1"},
         {"url": "https://HOST/v1"},
-        {"url": "https://server"},
-        {"url": "https://hostname:8080"},
         {
             "url": "https://{customer}.vendor.test",
             "variables": {"customer": {"default": "customer-name"}},
@@ -182,7 +176,16 @@ def test_base_url_errors_never_show_a_password():
         {"url": "https://CHANGE_ME.com"},
         {"url": "https://BASE_URL/v1"},
         {"url": "https://API_HOST"},
-        {"url": "https://your-server.com"},
+        {"url": "https://HOST"},
+        {"url": "https://TODO/v1"},
+        {"url": "https://api.mydomain.com"},
+        {"url": "https://myserver.com"},
+        {"url": "https://SHOP_NAME.myshopify.com"},
+        {"url": "https://shopname.myshopify.com"},
+        {"url": "https://MyDomainName.my.salesforce.com"},
+        {"url": "https://xxxx.zendesk.com"},
+        {"url": "https://myresource.openai.azure.com"},
+        {"url": "https://enter-your-domain.vendor.test"},
     ],
 )
 def test_placeholder_servers_get_no_request_or_credential(server):
@@ -226,6 +229,15 @@ def test_a_placeholder_variable_works_once_set():
         "https://api.insertion.io",
         "https://api.fillingstation.io",
         "https://api.replacementparts.com",
+        "https://your-server.de",  # Hetzner's domain
+        "http://server:3000",  # services on a private network
+        "http://api:8080",
+        "http://my-api:8080",
+        "http://api_gateway:8080",
+        "https://help-here.com",
+        "https://insert-coin.com",
+        "https://username.com",
+        "https://api.userid.com",
     ],
 )
 def test_real_hosts_are_not_taken_for_placeholders(url):
@@ -508,3 +520,27 @@ def test_a_host_the_user_set_is_never_refused_as_a_placeholder():
     )
     with pytest.raises(ConfigError, match="placeholder"):
         fill(server)
+
+
+@pytest.mark.parametrize(
+    "name", ["beta", "latest", "graphql", "public", "version", "cluster", "v1"]
+)
+def test_a_variable_left_at_an_ordinary_value_named_like_it_is_used(name):
+    server = {
+        "url": f"https://api.vendor.test/{{{name}}}",
+        "variables": {name: {"default": name}},
+    }
+
+    assert f"https://api.vendor.test/{name}" == fill(server)
+
+
+@pytest.mark.parametrize(("name", "default"), [("myPort", "443"), ("myVersion", "v1")])
+def test_my_variables_that_name_no_place_of_yours_are_used(name, default):
+    server = {
+        "url": f"https://api.vendor.test:{{{name}}}/x".replace(
+            ":{myVersion}", "/{myVersion}"
+        ),
+        "variables": {name: {"default": default}},
+    }
+
+    assert default in fill(server)

@@ -62,7 +62,8 @@ _OWN_WORDS = (
 _OWN_LABEL = re.compile(
     rf"(^|[-_])your[a-z0-9_-]*?({_OWN_WORDS})([-_]?(name|id))?[0-9]*$"
     rf"|(^|[-_])my[-_]((?:{_OWN_WORDS})[-_]?)*({_OWN_WORDS})([-_]?(name|id))?[0-9]*$"
-    r"|^my(subdomain|tenant|company|companyname|domain|org|instance|site|shop|store)$"
+    r"|^my(subdomain|tenant|company|companyname|domain|domainname|org|instance|"
+    r"site|shop|store|server|host|hostname|resource|resourcename|workspace)$"
 )
 # The label a domain is registered under (`your-server` in
 # `robot-ws.your-server.de`) is judged by fewer words: registered names are
@@ -83,17 +84,27 @@ _GENERIC_LABELS = frozenset(
     "domain domainname org orgname organization organisation hostname "
     "servername".split()
 )
-# Variables whose default is their own name but a real label all the same
-# (`{api}` = `api`): not read as left unfilled.
-_REAL_LABELS = frozenset(
-    "api apis www app sandbox prod production staging stage dev test live "
-    "rest eu us".split()
-)
-# A label anywhere that says what to write there: `INSERT_HOST_HERE`,
-# `CUSTOMER_NAME`, `client-id`, `placeholder`, `changeme`.
+# A label that says what to write there: `INSERT_HOST_HERE`,
+# `enter-your-domain`, `changeme`, `TODO` (`insert-coin`, `help-here` are
+# names).
 _FILL_IN_LABEL = re.compile(
-    r"^insert[-_]|[-_]here$|^(placeholder|change[-_]?me|replace[-_]?me|fill[-_]?in)$|"
-    r"^(customer|client|company|tenant|account|org|user)[-_]?(name|id)$"
+    r"^(insert|enter|put)[-_]?(your|the)?[-_].*here$|^(insert|enter)[-_]?your[-_]"
+    r"|^(placeholder|change[-_]?me|replace[-_]?me|fill[-_]?in|todo|tbd|x{3,})$"
+)
+# A label below a vendor's domain that names a field of yours
+# (`CUSTOMER_NAME.vendor.com`, `shopname.myshopify.com`).
+_NAMED_FIELD = re.compile(
+    r"^(customer|client|company|tenant|account|org|user|shop|store|site)"
+    r"[-_]?(name|id)$"
+)
+# Variables left at a default equal to their own name that stand for yours
+# (`{subdomain}` = `subdomain`); `{api}` = `api` or `{version}` = `version`
+# are ordinary values.
+_FILL_VARIABLES = frozenset(
+    "subdomain tenant tenantname instance instancename company companyname org "
+    "orgname organization organisation account accountname region shop store "
+    "site team workspace resource project customer client domain host hostname "
+    "server servername bucket environment".split()
 )
 # Hosts that are probably examples, but could be meant: reported, still used.
 _EXAMPLE_HOST = re.compile(
@@ -102,7 +113,8 @@ _EXAMPLE_HOST = re.compile(
 # A server variable that the customer must fill (`{yourOktaDomain}`): its
 # default is only an illustration, even when it looks like a real host.
 _OWN_VARIABLE = re.compile(
-    rf"^(your|my|Your|My|YOUR|MY)([A-Z_-]|(?i:{_OWN_WORDS}))|^(?i:your|my)$"
+    rf"^(your|my)[a-z0-9_-]*?({_OWN_WORDS})([-_]?(name|id))?$|^(your|my)$",
+    re.IGNORECASE,
 )
 # Up to the last "@" of the URL: a password may hold "/", "?", "#" or "@",
 # and hiding a path's "@" too is the safe side of that doubt.
@@ -165,32 +177,40 @@ def is_loopback(host: str) -> bool:
     return address.is_loopback
 
 
-def _placeholder_host(host: str) -> bool:
+def _placeholder_host(host: str, written: str | None = None) -> bool:
     """True for hosts that stand for the customer's own (`your-domain.com`,
-    `YOUR_HOST`, `subdomain.zendesk.com`, `oag.domain.tld`)."""
+    `YOUR_HOST`, `subdomain.zendesk.com`, `oag.domain.tld`). `written` is the
+    host as the spec wrote it: capitals there mark a template."""
     labels = host.lower().rstrip(".").split(".")
+    cased = (written or host).rstrip(".").split(".")
+    shouting = [c.isupper() for c in cased] if len(cased) == len(labels) else []
     if len(labels) == 1:
-        # A lone word such as `HOST`, `server` or `BASE_URL` names no machine
-        # (`backend` on a private network does, and is kept).
-        plain = labels[0].replace("-", "").replace("_", "")
+        # A lone `HOST` or `BASE_URL` names no machine; a lone `api` or
+        # `my-api` is a service on a private network, and is kept.
         return (
-            "_" in labels[0]
-            or plain in _GENERIC_LABELS
-            or plain in ("host", "server", "api", "baseurl", "apiurl")
-            or bool(_OWN_LABEL.search(labels[0]) or _FILL_IN_LABEL.search(labels[0]))
+            any(shouting)
+            or labels[0].startswith("your")
+            or bool(_FILL_IN_LABEL.search(labels[0]))
         )
     if labels[-1] == "tld":
+        return True
+    # `SHOP_NAME.myshopify.com`: one label in capitals among lower-case ones.
+    if any(shouting) and not all(shouting):
         return True
     *below, registered, _ = labels
     # No registrar takes "_" in a domain name: `CHANGE_ME.com` is a template.
     if "_" in registered or _OWN_DOMAIN.search(registered):
         return True
-    # With no name below it, the broad words hold too (`your-server.com`).
-    if not below and _OWN_LABEL.search(registered):
+    if registered.startswith("my") and _OWN_LABEL.fullmatch(registered):
         return True
     if _FILL_IN_LABEL.search(registered) and registered != "placeholder":
         return True
-    if any(_OWN_LABEL.search(label) or _FILL_IN_LABEL.search(label) for label in below):
+    if any(
+        _OWN_LABEL.search(label)
+        or _FILL_IN_LABEL.search(label)
+        or _NAMED_FIELD.search(label)
+        for label in below
+    ):
         return True
     # `your.domain.com`, `api.your.domain.com` (but `your.io` is a domain).
     if "your" in below:
@@ -468,9 +488,7 @@ def _refuse_placeholder(
         default = str(declared[name]["default"])
         # `{subdomain}` left at `subdomain`, `{customer}` at `customer-name`.
         unfilled = _plain(default) in (_plain(name), _plain(name) + "name")
-        if _OWN_VARIABLE.search(name) or (
-            unfilled and _plain(name) not in _REAL_LABELS
-        ):
+        if _OWN_VARIABLE.search(name) or (unfilled and _plain(name) in _FILL_VARIABLES):
             raise ConfigError(
                 f"the server URL {template!r} ({source}#{pointer}) is a "
                 f"placeholder: {{{name}}} stands for your own value and is left "
@@ -478,7 +496,7 @@ def _refuse_placeholder(
                 f"server_variables.{name}, or configure base_url.",
                 setting=f"server_variables.{name}",
             )
-    if not chosen and _placeholder_host(host):
+    if not chosen and _placeholder_host(host, _written_host(template)):
         raise ConfigError(
             f"the server URL {template!r} ({source}#{pointer}) names the "
             f"placeholder host {host!r}, which stands for your own. Configure "
@@ -487,12 +505,24 @@ def _refuse_placeholder(
         )
 
 
+def _written_host(url: str) -> str | None:
+    """The host of `url` in the case it was written in (urlsplit lowers it),
+    or None when it cannot be told (a variable or an IPv6 address)."""
+    netloc = url.partition("//")[2].split("/")[0].split("?")[0].split("#")[0]
+    host = netloc.rpartition("@")[2]
+    if not host or "{" in host or host.startswith("["):
+        return None
+    return host.rsplit(":", 1)[0] if ":" in host else host
+
+
 def looks_like_placeholder(url: str) -> bool:
     """True for hosts vendors write as examples (`example.com`, `localhost`):
     calls would probably go nowhere useful. (Hosts that stand for the
     customer's own, such as `yourOktaDomain`, are refused when filled in.)"""
     host = (urlsplit(url).hostname or "").lower()
-    return bool(_EXAMPLE_HOST.search(host) or _placeholder_host(host))
+    return bool(
+        _EXAMPLE_HOST.search(host) or _placeholder_host(host, _written_host(url))
+    )
 
 
 def fixed_query(path: str) -> tuple[str, list[tuple[str, str]]]:
