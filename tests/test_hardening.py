@@ -986,3 +986,27 @@ def test_a_numeric_reference_without_its_semicolon_ends_with_its_digits():
     """`&#651;` is one character (ϋ), not `A` followed by `1;`."""
     assert "caf&#651;" == Redactor(["A1"])("caf&#651;")
     assert "[redacted]" == Redactor(["A1"])("&#65;1")
+
+
+@pytest.mark.parametrize(
+    "secret",
+    ['Pässwort"2024-lang!xyz', "naïve\\backslash-secret-0001", "\t.€-secret-1"],
+)
+def test_a_secret_echoed_in_utf8_json_is_redacted(secret):
+    """UTF-8 JSON (JSON.stringify's) keeps `ä` as is and escapes only `"`,
+    `\\` and control characters."""
+    body = json.dumps({"echo": secret}, ensure_ascii=False)
+
+    assert '{"echo": "[redacted]"}' == Redactor([secret])(body)
+
+
+def test_spaces_written_as_plus_with_lower_case_escapes_are_redacted():
+    redact = Redactor(["correct horse/battery staple"])
+
+    assert "q=[redacted]" == redact("q=correct+horse%2fbattery+staple")
+
+
+def test_a_secret_with_a_lone_surrogate_does_not_break_redaction():
+    redact = Redactor(["abc\ud800defghijkl"])
+
+    assert "x [redacted] y" == redact("x \\u0061bc\ud800defghijkl y")

@@ -35,17 +35,25 @@ MASK = "[redacted]"
 
 def _forms(secret: str) -> set[str]:
     """The spellings an echo of `secret` may take: as is, percent-encoded
-    (either hex case, `+` for spaces, `/` kept, twice), JSON-escaped,
-    HTML-escaped (named or numeric), base64."""
-    encoded = quote(secret, safe="")
-    forms = {secret, encoded, _lower_hex(encoded), quote_plus(secret)}
-    forms |= {quote(secret), quote(encoded, safe="")}
+    (either hex case, `+` for spaces, `/` kept, twice), JSON-escaped (ASCII
+    or UTF-8 JSON), HTML-escaped (named or numeric), base64."""
+    forms = {secret}
+    for escaped in (
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+    ):
+        forms |= {escaped, escaped.replace("/", "\\/")}
+    forms.add(html.escape(secret))
     forms.add("".join(f"&#{ord(c)};" for c in secret))
     forms.add("".join(f"&#x{ord(c):x};" for c in secret))
-    escaped = json.dumps(secret)[1:-1]
-    forms |= {escaped, escaped.replace("/", "\\/")}
-    forms.add(html.escape(secret))
-    raw = secret.encode()
+    try:
+        raw = secret.encode()
+    except UnicodeEncodeError:
+        # A lone surrogate: no URL or base64 spelling exists.
+        return {f for f in forms if f}
+    encoded = quote(secret, safe="")
+    forms |= {encoded, _lower_hex(encoded), quote_plus(secret), quote(secret)}
+    forms.add(quote(encoded, safe=""))
     for b64 in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
         forms.add(b64.decode().rstrip("="))
     return {f for f in forms if f}
@@ -65,11 +73,18 @@ def _escapable(secret: str) -> str:
 def _escapable_char(char: str) -> str:
     # JSON escapes a character as itself, a short escape (`\/`, `\"`) or
     # `\uXXXX` in either case (a surrogate pair beyond the first plane).
-    units = char.encode("utf-16-be")
-    unicode_escape = "".join(
-        r"\\u" + _any_case(units[i : i + 2].hex()) for i in range(0, len(units), 2)
-    )
-    choices = {re.escape(char), re.escape(json.dumps(char)[1:-1]), unicode_escape}
+    choices = {re.escape(char), re.escape(json.dumps(char)[1:-1])}
+    try:
+        units = char.encode("utf-16-be")
+    except UnicodeEncodeError:  # a lone surrogate
+        units = b""
+    if units:
+        choices.add(
+            "".join(
+                r"\\u" + _any_case(units[i : i + 2].hex())
+                for i in range(0, len(units), 2)
+            )
+        )
     if char == "/":
         choices.add(re.escape("\\/"))
     # HTML: `&#47;`, `&#x2F;` (any case, leading zeros, the `;` left out as
@@ -79,8 +94,13 @@ def _escapable_char(char: str) -> str:
     choices.add(f"&#0*{ord(char)}(?:;|(?![0-9]))")
     choices.add(f"&#[xX]0*{_any_case(format(ord(char), 'x'))}(?:;|(?![0-9a-fA-F]))")
     choices.update(re.escape("&" + name) for name in _HTML_NAMES.get(char, ()))
-    # URLs: each UTF-8 byte as `%hh`, either case.
-    choices.add("".join("%" + _any_case(f"{b:02x}") for b in char.encode()))
+    # URLs: each UTF-8 byte as `%hh`, either case; a space as `+` in forms.
+    try:
+        choices.add("".join("%" + _any_case(f"{b:02x}") for b in char.encode()))
+    except UnicodeEncodeError:
+        pass
+    if char == " ":
+        choices.add(re.escape("+"))
     return "(?:" + "|".join(sorted(choices)) + ")"
 
 
@@ -91,7 +111,7 @@ for _name, _char in html.entities.html5.items():
         _HTML_NAMES.setdefault(_char, []).append(_name)
 
 # Text holding one of these may spell a secret with per-character escapes.
-_ESCAPE_MARKS = ("\\u", "\\/", "%", "&")
+_ESCAPE_MARKS = ("\\", "%", "&", "+")
 
 
 def _any_case(hex_digits: str) -> str:

@@ -519,7 +519,10 @@ def looks_like_placeholder(url: str) -> bool:
     """True for hosts vendors write as examples (`example.com`, `localhost`):
     calls would probably go nowhere useful. (Hosts that stand for the
     customer's own, such as `yourOktaDomain`, are refused when filled in.)"""
-    host = (urlsplit(url).hostname or "").lower()
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:  # `https://]x[`: no host to judge
+        return False
     return bool(
         _EXAMPLE_HOST.search(host) or _placeholder_host(host, _written_host(url))
     )
