@@ -11,13 +11,13 @@ from __future__ import annotations
 import difflib
 import logging
 import os
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from ._credentials import ApiKey, BasicAuth, BearerToken, Credential, JwtForward
 from ._errors import ConfigError, IdentityTokenError, SpecError, UnknownToolError
 from ._filter import OperationFilter
+from ._http import header_safe, is_field_name
 from ._loader import LoadedSpec, check_location, collector_paused, load_spec
 from ._redaction import Redactor, mask_query_credentials
 from ._refs import RefResolver
@@ -501,13 +501,6 @@ def _credentialed(tool: Tool) -> bool:
 _CREDENTIALS = (ApiKey, BearerToken, JwtForward, BasicAuth)
 
 
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-
-
-def _header_safe(text: str) -> bool:
-    return bool(text) and all(" " <= c <= "~" for c in text)
-
-
 def _check_settings(**settings: Any) -> None:
     """Each setting of the wrong kind is a `ConfigError` naming it, rather
     than an AttributeError deep inside the build (a value read from an unset
@@ -556,7 +549,12 @@ def _check_settings(**settings: Any) -> None:
             if basic:
                 bad = any(ord(c) < 32 or ord(c) == 127 for c in value)
             else:
-                bad = value != value.strip() or not _header_safe(value)
+                bad = (
+                    not value
+                    or value != value.strip()
+                    or "\t" in value
+                    or not header_safe(value)
+                )
             if bad:
                 # Shown by kind only: the value is a secret.
                 raise ConfigError(
@@ -574,7 +572,7 @@ def _check_settings(**settings: Any) -> None:
     ):
         raise refuse("credentials", "a mapping of scheme names to credentials")
     for credential in given:
-        if isinstance(credential, ApiKey) and not _TOKEN.fullmatch(credential.header):
+        if isinstance(credential, ApiKey) and not is_field_name(credential.header):
             raise ConfigError(
                 f"ApiKey header {credential.header!r} is not a header name HTTP "
                 "can carry (letters, digits and !#$%&'*+.^_`|~-).",

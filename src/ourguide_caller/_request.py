@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus, urlencode
 
 from ._errors import ArgumentProblem, InputValidationError
+from ._http import header_safe
 from ._servers import fixed_query
 from ._tools import Argument, Tool
 
@@ -28,12 +29,6 @@ __all__ = [
     "without_body_nulls",
     "without_refused_nulls",
 ]
-
-
-def _header_safe(text: str) -> bool:
-    """Printable ASCII and tabs only: no line breaks, NUL or other controls,
-    and nothing httpx would fail to encode at send time."""
-    return text.isascii() and all(c == "\t" or " " <= c <= "~" for c in text)
 
 
 @dataclass(slots=True)
@@ -206,7 +201,7 @@ _COOKIE_NAME_UNSAFE = frozenset(' \t"(),/:;<=>?@[\\]{}')
 
 
 def _cookie_problem(argument: Argument, name: str, text: str) -> ArgumentProblem | None:
-    if not name or not _header_safe(name) or not _COOKIE_NAME_UNSAFE.isdisjoint(name):
+    if not name or not header_safe(name) or not _COOKIE_NAME_UNSAFE.isdisjoint(name):
         return ArgumentProblem(
             "/" + argument.name,
             f"{name!r} cannot be a cookie name: cookie names are ASCII letters, "
@@ -214,7 +209,7 @@ def _cookie_problem(argument: Argument, name: str, text: str) -> ArgumentProblem
         )
     if not text.isascii():
         return _non_ascii_problem(argument)
-    if not _header_safe(text) or ";" in text:
+    if not header_safe(text) or ";" in text:
         return _line_break_problem(argument)
     return None
 
@@ -369,7 +364,7 @@ def _place_parameter(
         text = _header_value(argument, value)
         if not text.isascii():
             problems.append(_non_ascii_problem(argument))
-        elif not _header_safe(text):
+        elif not header_safe(text):
             problems.append(_line_break_problem(argument))
         else:
             parts.headers[argument.wire_name] = text

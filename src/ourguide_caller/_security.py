@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import base64
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from ._credentials import ApiKey, BasicAuth, BearerToken, Credential, JwtForward
 from ._errors import ConfigError, SpecError
+from ._http import is_field_name
 from ._refs import RefResolver, join_pointer
 
 __all__ = [
@@ -371,10 +371,6 @@ def security_schemes(
     return schemes
 
 
-# What an HTTP header name may hold (RFC 9110 token characters).
-_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-
-
 def _check_api_key_scheme(
     name: Any, scheme: Mapping[str, Any], source: str, pointer: str
 ) -> None:
@@ -386,7 +382,7 @@ def _check_api_key_scheme(
         problem = f"`in` is {where!r}, not header, query or cookie"
     elif not isinstance(key_name, str) or not key_name:
         problem = "it has no `name` for the key"
-    elif where in ("header", "cookie") and not _TOKEN.fullmatch(key_name):
+    elif where in ("header", "cookie") and not is_field_name(key_name):
         problem = f"its name {key_name!r} cannot be sent as a {where} name"
     elif where == "query" and any(ord(c) < 32 or ord(c) == 127 for c in key_name):
         problem = f"its name {key_name!r} holds control characters"

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 from ._errors import ConfigError, SpecError
 from ._filter import OperationFilter, operation_tags, spec_flag
+from ._http import is_field_name
 from ._naming import (
     MAX_NAME,
     assign_tool_names,
@@ -88,8 +89,6 @@ _RESERVED_HEADERS = frozenset(
         "proxy-connection",
     }
 )
-# RFC 9110 token characters: what a header or cookie name may consist of.
-_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 # Which location keeps the plain name when several share it.
 _PRIORITY = {"body": 0, "path": 1, "query": 2, "header": 3, "cookie": 4}
 _NARROWING = frozenset(
@@ -887,7 +886,7 @@ def _parameters(
 
 def _sendable_name(where: str, name: str) -> bool:
     if where in ("header", "cookie"):
-        return _TOKEN.fullmatch(name) is not None
+        return is_field_name(name)
     return name != ""
 
 
