@@ -511,8 +511,14 @@ def _check_settings(**settings: Any) -> None:
         shown = type(value).__name__
         # Values that may hold a secret (a URL with a password) are named by
         # type alone.
-        quiet = ("auth", "credentials", "verification_secret", "base_url")
-        if setting not in quiet + ("spec_location",):
+        quiet = (
+            "auth",
+            "credentials",
+            "verification_secret",
+            "base_url",
+            "spec_location",
+        )
+        if setting not in quiet:
             shown += f" {value!r}"[:80]
         return ConfigError(f"{setting} must be {wanted}, not {shown}.", setting=setting)
 

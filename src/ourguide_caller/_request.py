@@ -286,7 +286,7 @@ def serialize_arguments(tool: Tool, arguments: Mapping[str, Any]) -> RequestPart
                 # optional argument.
                 whole_body, has_whole = value, True
         except UnicodeEncodeError:
-            problems.append(_unencodable_problem(argument))
+            problems.append(_unencodable_problem("/" + argument.name))
         except (ValueError, TypeError, RecursionError):
             # An integer past Python's 4,300-digit text limit, nesting too
             # deep to flatten into a query, or a Python value with no JSON
@@ -294,10 +294,12 @@ def serialize_arguments(tool: Tool, arguments: Mapping[str, Any]) -> RequestPart
             problems.append(_unsendable_problem("/" + argument.name))
 
     segments = path.partition("?")[0].split("/")
-    culprit = next((a for a in tool.arguments if a.location == "path"), None)
-    if not problems and culprit and any(s in (".", "..") for s in segments):
-        # A style prefix or two values side by side formed a dot segment.
-        problems.append(_dot_segment_problem(culprit, "."))
+    if not problems and any(s in (".", "..") for s in segments):
+        # A style prefix or two values side by side formed a dot segment (a
+        # path key cannot hold one: such operations are skipped at build).
+        culprit = next((a for a in tool.arguments if a.location == "path"), None)
+        if culprit is not None:
+            problems.append(_dot_segment_problem(culprit, "."))
     if problems:
         raise InputValidationError(tool=tool.name, problems=problems)
 
@@ -308,25 +310,16 @@ def serialize_arguments(tool: Tool, arguments: Mapping[str, Any]) -> RequestPart
     parts.params[:0] = [pair for pair in fixed if pair[0] not in given]
     if tool.body is not None and (body or has_whole or tool.body.required):
         payload = whole_body if has_whole else body
+        where = "/" + (tool.body.argument or "")
         try:
             _encode_body(parts, tool, payload)
         except UnicodeEncodeError:
-            where = "/" + (tool.body.argument or "")
-            raise InputValidationError(
-                tool=tool.name,
-                problems=[
-                    ArgumentProblem(
-                        where,
-                        "the body holds text that cannot be encoded (such as a "
-                        "lone surrogate); send valid Unicode text.",
-                    )
-                ],
-            ) from None
+            problem = _unencodable_problem(where)
         except (ValueError, TypeError, RecursionError):
-            where = "/" + (tool.body.argument or "")
-            raise InputValidationError(
-                tool=tool.name, problems=[_unsendable_problem(where)]
-            ) from None
+            problem = _unsendable_problem(where)
+        else:
+            return parts
+        raise InputValidationError(tool=tool.name, problems=[problem])
     return parts
 
 
@@ -414,9 +407,9 @@ def _unsendable_problem(where: str) -> ArgumentProblem:
     )
 
 
-def _unencodable_problem(argument: Argument) -> ArgumentProblem:
+def _unencodable_problem(where: str) -> ArgumentProblem:
     return ArgumentProblem(
-        "/" + argument.name,
+        where,
         "the value holds text that cannot be encoded (such as a lone "
         "surrogate); send valid Unicode text.",
     )

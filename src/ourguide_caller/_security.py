@@ -363,8 +363,7 @@ def security_schemes(
                 raise
             unusable.append(
                 f"{str(exc).rstrip('.')}; security scheme {name!r} is left out, "
-                "and operations "
-                "that need it cannot be called"
+                "and operations that need it cannot be called"
             )
             continue
         schemes[str(name)] = scheme
