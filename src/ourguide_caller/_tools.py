@@ -321,7 +321,6 @@ class _Context:
     converter: SchemaConverter
     # (location, lower-case name) of parameters the runtime fills itself.
     hidden: dict[tuple[str, str], str | None]
-    declares_security: bool
     # Equal arguments are one object: specs repeat `account_id` on hundreds
     # of operations, and a frozen dataclass is slow to build.
     arguments: dict[tuple[Any, ...], Argument] = field(default_factory=dict)
@@ -376,22 +375,12 @@ def build_tools(
             (binding.location, parameter_key(binding.location, binding.name)), None
         )
     selection = selection or OperationFilter()
-    # Whether any operation declares security, read as the builder reads
-    # operations (through `$ref`s and capitalised methods), whose notes are
-    # written on the real pass.
-    declares_security = "security" in document or any(
-        isinstance(operation, dict) and "security" in operation
-        for _, _, _, operation, _ in _operations(
-            paths, resolver, BuildReport("", "", "")
-        )
-    )
     context = _Context(
-        document,
-        resolver,
-        SchemaConverter(resolver, dialect=dialect),
-        hidden,
-        declares_security,
+        document, resolver, SchemaConverter(resolver, dialect=dialect), hidden
     )
+    # Whether any operation declares security (through `$ref`s and
+    # capitalised methods too, as operations are read here).
+    declares_security = "security" in document
 
     drafts: list[_Draft] = []
     # Where each draft's line goes in the report, which keeps the spec's order
@@ -399,6 +388,7 @@ def build_tools(
     slots: list[int] = []
     for path, item, method, operation, pointer in _operations(paths, resolver, report):
         if isinstance(operation, dict):
+            declares_security = declares_security or "security" in operation
             reason = selection.reason_to_leave_out(method, path, operation)
             if reason is not None:
                 report.operations.append(
@@ -417,6 +407,13 @@ def build_tools(
         slots.append(len(report.operations))
         report.operations.append(OperationReport(draft.method, path, pointer))
         drafts.append(draft)
+
+    if declares_security:
+        # Once any operation declares security, one that declares none is
+        # public rather than served by whatever credential is configured.
+        for draft in drafts:
+            if draft.requirements is None:
+                draft.requirements = ()
 
     undeclared = sorted(
         {n for d in drafts for r in d.requirements or () for n in r} - set(schemes)
@@ -696,8 +693,6 @@ def _draft_operation(
         )
     elif "security" in context.document:
         requirements = context.document_requirements()
-    elif context.declares_security:
-        requirements = ()
     if requirements is not None or carried:
         # With no security anywhere a required key parameter still names its
         # scheme: the key goes where that scheme says, not where a default
