@@ -120,6 +120,10 @@ _OWN_VARIABLE = re.compile(
 # and hiding a path's "@" too is the safe side of that doubt.
 _USERINFO = re.compile(r"(//)[^\s'\"]*@")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/*")
+# A `name=` in a query or fragment, and the value after it.
+_QUERY_VALUE = re.compile(r"([?&#][^=&#\s'\"]*=)[^&#\s'\"]*")
+# A URL in a message, from its `//` to the end of its query.
+_URL_QUERY = re.compile(r"//[^\s'\"?#]*\?[^\s'\"#]+")
 
 
 def shown_url(url: str) -> str:
@@ -135,7 +139,7 @@ def shown_url(url: str) -> str:
         if at >= start:
             url = url[:start] + "***" + url[at:]
     if "?" in url or "#" in url:
-        url = re.sub(r"([?&#][^=&#\s]*=)[^&#\s]*", r"\1***", url)
+        url = _QUERY_VALUE.sub(r"\1***", url)
     return url
 
 
@@ -143,10 +147,7 @@ def _mask_query(text: str) -> str:
     """Every `name=value` in the query of a URL in `text` as `name=***`: a
     presigned or tokened URL carries its secret there (`?token=...`)."""
 
-    def masked(match: re.Match[str]) -> str:
-        return re.sub(r"=[^&#\s'\"]+", "=***", match.group(0))
-
-    return re.sub(r"//[^\s'\"?#]*\?[^\s'\"#]+", masked, text)
+    return _URL_QUERY.sub(lambda m: _QUERY_VALUE.sub(r"\1***", m.group(0)), text)
 
 
 def shown_text(text: str) -> str:

@@ -28,6 +28,7 @@ from urllib.parse import unquote
 
 from ._errors import SpecError
 from ._refs import array_index, join_pointer, split_pointer
+from ._servers import shown_url
 
 __all__ = ["convert_swagger2"]
 
@@ -353,7 +354,7 @@ class _Converter:
         if not bare or _NOT_IN_HOST.search(bare):
             raise self.fail(
                 "/host",
-                f"`host` {_shown_host(host)!r} is not a host name with an optional "
+                f"`host` {shown_url(host)!r} is not a host name with an optional "
                 "port; a path belongs in `basePath`, a scheme in `schemes`. Fix the "
                 "document.",
             )
@@ -368,7 +369,7 @@ class _Converter:
             self.warn(
                 "/host",
                 "a Swagger 2.0 host is only a host name and port; "
-                f"{_shown_host(host)!r} is read as {_shown_host(bare)!r}{how}",
+                f"{shown_url(host)!r} is read as {shown_url(bare)!r}{how}",
             )
             scheme = used
         return bare, scheme
@@ -1128,9 +1129,3 @@ def _set_or_drop(node: dict[str, Any], key: str, items: list[Any]) -> None:
         node[key] = items
     else:
         node.pop(key, None)
-
-
-def _shown_host(host: str) -> str:
-    """`host` as a message quotes it: a user name and password written into
-    it (`user:pw@api.example.com`) shown as `***`."""
-    return "***@" + host.rpartition("@")[2] if "@" in host else host

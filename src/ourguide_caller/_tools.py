@@ -1061,13 +1061,7 @@ def _request_body(
     if isinstance(content, dict) and "$ref" in content:
         # OpenAPI allows no $ref here, but what it means is clear; read as a
         # media type called "$ref", the body would lose its schema unnoticed.
-        written = content
-        content, _ = resolver.deref(content, content_pointer)
-        if isinstance(content, dict) and len(written) > 1:
-            content = {**content, **{k: v for k, v in written.items() if k != "$ref"}}
-        notes.append(
-            f"{content_pointer} is a $ref, which OpenAPI does not allow; followed"
-        )
+        content = _followed(content, content_pointer, resolver, notes)
         body = {**body, "content": content}
     if not isinstance(content, dict) or not content:
         notes.append("requestBody declares no content; no body is sent")
@@ -1076,15 +1070,8 @@ def _request_body(
     declared = _pick_media_type(content)
     media = content[declared]
     if isinstance(media, dict) and "$ref" in media:
-        written = media
-        media, _ = resolver.deref(media, join_pointer(content_pointer, declared))
-        if isinstance(media, dict) and len(written) > 1:
-            # `encoding` written beside the $ref applies as well.
-            media = {**media, **{k: v for k, v in written.items() if k != "$ref"}}
-        notes.append(
-            f"{join_pointer(content_pointer, declared)} is a $ref, which OpenAPI "
-            "does not allow; followed"
-        )
+        media_pointer = join_pointer(content_pointer, declared)
+        media = _followed(media, media_pointer, resolver, notes)
         body = {**body, "content": {**content, declared: media}}
     if isinstance(media, dict) and not isinstance(media.get("encoding", {}), dict):
         where = join_pointer(body_pointer, "content", declared, "encoding")
@@ -1101,6 +1088,18 @@ def _request_body(
     if found[2]:
         notes.append(found[2])
     return found[0], list(found[1])
+
+
+def _followed(
+    written: dict[str, Any], pointer: str, resolver: RefResolver, notes: list[str]
+) -> Any:
+    """What a `$ref` OpenAPI does not allow at `pointer` refers to, with the
+    fields written beside it (an `encoding`, another media type) laid over."""
+    target, _ = resolver.deref(written, pointer)
+    if isinstance(target, dict) and len(written) > 1:
+        target = {**target, **{k: v for k, v in written.items() if k != "$ref"}}
+    notes.append(f"{pointer} is a $ref, which OpenAPI does not allow; followed")
+    return target
 
 
 def _body_arguments(
