@@ -783,6 +783,16 @@ def test_a_json_body_nested_past_the_recursion_limit_is_refused():
     assert [] == seen and isinstance(outcome, InputValidationError)
 
 
+def posting_31(operation_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAPI 3.1 document with one POST of `body` (3.1 for type lists)."""
+    operation = {
+        "operationId": operation_id,
+        "requestBody": body,
+        "responses": {"200": {"description": "ok"}},
+    }
+    return {**spec({"/p": {"post": operation}}), "openapi": "3.1.0"}
+
+
 def test_only_the_nulls_a_union_body_refuses_are_left_out():
     card = {
         "type": "object",
@@ -799,19 +809,7 @@ def test_only_the_nulls_a_union_body_refuses_are_left_out():
             "application/json": {"schema": {"oneOf": [card, {"type": "array"}]}}
         },
     }
-    document = spec(
-        {
-            "/p": {
-                "post": {
-                    "operationId": "pay",
-                    "requestBody": body,
-                    "responses": {"200": {"description": "ok"}},
-                }
-            }
-        }
-    )
-    document["openapi"] = "3.1.0"
-    integration = Integration(document)
+    integration = Integration(posting_31("pay", body))
 
     seen, _ = run(
         integration,
@@ -824,21 +822,10 @@ def test_only_the_nulls_a_union_body_refuses_are_left_out():
 
 def test_null_for_an_optional_nullable_body_sends_no_body():
     body = {"content": {"application/json": {"schema": {"type": ["array", "null"]}}}}
-    document = spec(
-        {
-            "/p": {
-                "post": {
-                    "operationId": "p",
-                    "requestBody": body,
-                    "responses": {"200": {"description": "ok"}},
-                }
-            }
-        }
-    )
-    document["openapi"] = "3.1.0"
-
     seen, _ = run(
-        Integration(document), lambda r: httpx.Response(200), [("p", {"body": None})]
+        Integration(posting_31("p", body)),
+        lambda r: httpx.Response(200),
+        [("p", {"body": None})],
     )
 
     assert b"" == seen[0].content
